@@ -1,0 +1,208 @@
+package token
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// newJTI returns a token id as simplejwt makes it: uuid4().hex. Tests
+// replace it to make tokens deterministic.
+var newJTI = func() string {
+	var b [16]byte
+	rand.Read(b[:])         // never fails (crypto/rand, Go ≥ 1.24)
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // variant RFC 4122
+	return hex.EncodeToString(b[:])
+}
+
+// payload is an ordered JSON object under construction.
+type payload struct {
+	names  []string // decoded, to find a claim again
+	qnames [][]byte // as written, with quotes
+	values [][]byte // raw JSON
+}
+
+// add appends a claim without looking for an existing one.
+func (p *payload) add(name string, qname, value []byte) {
+	if qname == nil {
+		qname = appendJSONString(nil, name)
+	}
+	p.names = append(p.names, name)
+	p.qnames = append(p.qnames, qname)
+	p.values = append(p.values, value)
+}
+
+// set replaces the value of a claim in place, or appends the claim, as
+// assigning to a Python dict does.
+func (p *payload) set(name string, value []byte) {
+	for i, n := range p.names {
+		if n == name {
+			p.values[i] = value
+			return
+		}
+	}
+	p.add(name, nil, value)
+}
+
+// encode writes the object in compact form.
+func (p *payload) encode() []byte {
+	n := 2
+	for i := range p.names {
+		n += len(p.qnames[i]) + len(p.values[i]) + 2
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i := range p.names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p.qnames[i]...)
+		b = append(b, ':')
+		b = append(b, p.values[i]...)
+	}
+	return append(b, '}')
+}
+
+func jsonInt(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
+
+// setAudIss adds aud and iss as simplejwt's TokenBackend.encode does.
+func (c *codecImpl) setAudIss(p *payload) {
+	if c.cfg.Audience != "" {
+		p.set("aud", appendJSONString(nil, c.cfg.Audience))
+	}
+	if c.cfg.Issuer != "" {
+		p.set("iss", appendJSONString(nil, c.cfg.Issuer))
+	}
+}
+
+// sign makes the compact JWS of a payload.
+func (c *codecImpl) sign(p *payload) (string, error) {
+	if c.method == nil {
+		return "", errors.New("token: the codec was not made by token.New")
+	}
+	body := p.encode()
+	enc := base64.RawURLEncoding
+	b := make([]byte, 0, len(c.hdrSeg)+1+enc.EncodedLen(len(body))+1+enc.EncodedLen(512))
+	b = append(b, c.hdrSeg...)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, body)
+	var key any = c.signKey
+	if c.hmacKey != nil {
+		key = c.hmacKey
+	}
+	sig, err := c.method.Sign(string(b), key)
+	if err != nil {
+		return "", fmt.Errorf("token: signing with %s failed: %w", c.cfg.Algorithm, err)
+	}
+	b = append(b, '.')
+	b = enc.AppendEncode(b, sig)
+	return string(b), nil
+}
+
+// issue signs p and describes the result.
+func (c *codecImpl) issue(p *payload, jti string, now time.Time, exp int64) (Issued, error) {
+	tok, err := c.sign(p)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Token: tok, JTI: jti, IssuedAt: now, ExpiresAt: time.Unix(exp, 0)}, nil
+}
+
+// fresh starts the payload of a new token, as simplejwt's Token() does:
+// type, exp, iat and jti.
+func (c *codecImpl) fresh(typ Type, now time.Time, lifetime time.Duration) (p *payload, jti string, exp int64) {
+	p = &payload{}
+	if c.cfg.TokenTypeClaim != "" {
+		p.add(c.cfg.TokenTypeClaim, nil, appendJSONString(nil, string(typ)))
+	}
+	exp = now.Add(lifetime).Unix()
+	p.add("exp", nil, jsonInt(exp))
+	p.add("iat", nil, jsonInt(now.Unix()))
+	if c.cfg.JTIClaim != "" {
+		jti = newJTI()
+		p.add(c.cfg.JTIClaim, nil, appendJSONString(nil, jti))
+	}
+	return p, jti, exp
+}
+
+func encodeUserID(userID any) ([]byte, error) {
+	switch id := userID.(type) {
+	case int64:
+		return jsonInt(id), nil
+	case int:
+		return jsonInt(int64(id)), nil
+	case string:
+		return appendJSONString(nil, id), nil
+	}
+	return nil, fmt.Errorf("token: user id is a %T; it must be an int64 or a string", userID)
+}
+
+func (c *codecImpl) newPair(userID any, now time.Time) (refresh, access Issued, err error) {
+	uid, err := encodeUserID(userID)
+	if err != nil {
+		return Issued{}, Issued{}, err
+	}
+	// RefreshToken.for_user, then .access_token: both start from the same
+	// instant and carry the same user id.
+	rp, rjti, rexp := c.fresh(Refresh, now, c.cfg.RefreshLifetime)
+	rp.set(c.cfg.UserIDClaim, uid)
+	c.setAudIss(rp)
+	ap, ajti, aexp := c.fresh(Access, now, c.cfg.AccessLifetime)
+	ap.set(c.cfg.UserIDClaim, uid)
+	c.setAudIss(ap)
+
+	if refresh, err = c.issue(rp, rjti, now, rexp); err != nil {
+		return Issued{}, Issued{}, err
+	}
+	if access, err = c.issue(ap, ajti, now, aexp); err != nil {
+		return Issued{}, Issued{}, err
+	}
+	return refresh, access, nil
+}
+
+func (c *codecImpl) accessFor(refresh *Claims, now time.Time) (Issued, error) {
+	if refresh == nil {
+		return Issued{}, errors.New("token: AccessFor needs the claims of a decoded refresh token")
+	}
+	p, jti, exp := c.fresh(Access, now, c.cfg.AccessLifetime)
+	for _, m := range refresh.members {
+		name := string(m.name)
+		switch {
+		case name == "exp", name == "iat", name == "jti",
+			c.cfg.TokenTypeClaim != "" && name == c.cfg.TokenTypeClaim,
+			c.cfg.JTIClaim != "" && name == c.cfg.JTIClaim:
+			continue
+		}
+		// The claims fresh wrote are all skipped above, and a decoded
+		// payload has no duplicate names, so nothing is overwritten.
+		p.add(name, m.qname, m.value)
+	}
+	c.setAudIss(p)
+	return c.issue(p, jti, now, exp)
+}
+
+func (c *codecImpl) rotate(refresh *Claims, now time.Time) (Issued, error) {
+	if refresh == nil {
+		return Issued{}, errors.New("token: Rotate needs the claims of a decoded refresh token")
+	}
+	p := &payload{}
+	for _, m := range refresh.members {
+		p.add(string(m.name), m.qname, m.value)
+	}
+	// simplejwt's order: set_jti, set_exp, set_iat.
+	var jti string
+	if c.cfg.JTIClaim != "" {
+		jti = newJTI()
+		p.set(c.cfg.JTIClaim, appendJSONString(nil, jti))
+	}
+	exp := now.Add(c.cfg.RefreshLifetime).Unix()
+	p.set("exp", jsonInt(exp))
+	p.set("iat", jsonInt(now.Unix()))
+	c.setAudIss(p)
+	return c.issue(p, jti, now, exp)
+}

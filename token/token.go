@@ -1,0 +1,229 @@
+// Package token issues and verifies JSON Web Tokens exactly as
+// djangorestframework-simplejwt 5.2.2 (on PyJWT 2.6) does, with the checks
+// tightened where simplejwt is lax (see DESIGN.md §4):
+//
+//   - the algorithm is pinned by configuration and never taken from the
+//     token header; "none" and every other algorithm are refused;
+//   - base64url is decoded strictly (no padding, no stray characters, no
+//     non-canonical trailing bits);
+//   - a header with "crit" is refused; "jku", "jwk", "x5u", "x5c" and "kid"
+//     never select a key;
+//   - header and payload must be JSON objects in valid UTF-8 without
+//     duplicate member names (names are compared after unescaping, so
+//     "\u0065xp" is "exp"); claim names are case-sensitive;
+//   - "exp", "nbf" and "iat" must be JSON numbers within int64 range
+//     (PyJWT's int() would take 1e300 or a 30-digit integer).
+//
+// Verification has two stages, as in simplejwt. Decode is PyJWT's stage:
+// any failure is ErrInvalid ("Token is invalid or expired"). Check is
+// simplejwt's Token.__init__ stage (exp present, jti present, token type),
+// which callers run after their own blacklist lookup, because simplejwt
+// checks the blacklist between the two. VerifyAccess does both for the
+// Bearer check on the hot path without allocating.
+package token
+
+import (
+	"time"
+)
+
+// Type is the value of the token type claim.
+type Type string
+
+// The token types simplejwt issues.
+const (
+	Access  Type = "access"
+	Refresh Type = "refresh"
+)
+
+// MinHMACKeyLength is the shortest HMAC signing key New accepts, in bytes
+// (the output size of SHA-256, as RFC 7518 §3.2 requires for HS256).
+const MinHMACKeyLength = 32
+
+// DefaultMaxTokenLength bounds the length of a token string. Longer tokens
+// are refused before any decoding. simplejwt's tokens are about 230 bytes.
+const DefaultMaxTokenLength = 8192
+
+// Config is simplejwt's SIMPLE_JWT settings that concern tokens.
+type Config struct {
+	// Algorithm is the only JWS algorithm issued and accepted: HS256
+	// (default), HS384, HS512, RS256, RS384, RS512, ES256, ES384 or ES512.
+	Algorithm string
+	// SigningKey is the HMAC secret, or a PEM-encoded private key for the
+	// RS and ES algorithms.
+	SigningKey []byte
+	// VerifyingKey is the PEM-encoded public key for RS and ES; when empty
+	// it is derived from SigningKey. It must be empty for HMAC.
+	VerifyingKey []byte
+	// AccessLifetime is exp − iat of access tokens (ACCESS_TOKEN_LIFETIME).
+	AccessLifetime time.Duration
+	// RefreshLifetime is exp − iat of refresh tokens (REFRESH_TOKEN_LIFETIME).
+	RefreshLifetime time.Duration
+	// Audience, when set, is written as "aud" and required on decode.
+	Audience string
+	// Issuer, when set, is written as "iss" and required on decode.
+	Issuer string
+	// Leeway is the clock skew allowed for exp, nbf and iat.
+	Leeway time.Duration
+	// TokenTypeClaim names the token type claim; empty disables the type
+	// check (TOKEN_TYPE_CLAIM = None).
+	TokenTypeClaim string
+	// JTIClaim names the token id claim; empty disables the id
+	// requirement (JTI_CLAIM = None).
+	JTIClaim string
+	// UserIDClaim names the claim holding the user id (USER_ID_CLAIM).
+	UserIDClaim string
+	// ExtraClaims are claims VerifyAccess extracts into Access.Extra, for
+	// identity headers.
+	ExtraClaims []string
+	// MaxTokenLength bounds token strings; 0 means DefaultMaxTokenLength.
+	MaxTokenLength int
+}
+
+// DefaultConfig returns simplejwt's defaults: HS256, 5 minute access and 1
+// day refresh lifetimes, claims token_type, jti and user_id, no leeway. The
+// signing key is left empty: New refuses to build a codec without one.
+func DefaultConfig() Config {
+	return Config{
+		Algorithm:       "HS256",
+		AccessLifetime:  5 * time.Minute,
+		RefreshLifetime: 24 * time.Hour,
+		TokenTypeClaim:  "token_type",
+		JTIClaim:        "jti",
+		UserIDClaim:     "user_id",
+	}
+}
+
+// Codec signs and verifies tokens for one Config. It is safe for
+// concurrent use.
+type Codec struct {
+	impl codecImpl
+}
+
+// New checks cfg and returns a Codec. It refuses an unknown algorithm, an
+// empty or short HMAC key (fewer than MinHMACKeyLength bytes), a PEM key
+// used as an HMAC secret, an RSA key shorter than 2048 bits, a key that
+// does not fit the algorithm (or a verifying key that is not the signing
+// key's public half), non-positive lifetimes, a negative Leeway, an empty
+// UserIDClaim and claim names that collide, with an error that says what
+// to change. It never quotes a key.
+func New(cfg Config) (*Codec, error) {
+	impl, err := newCodecImpl(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Codec{impl: impl}, nil
+}
+
+// Config returns the configuration the codec was built with, defaults
+// filled in.
+func (c *Codec) Config() Config { return c.impl.config() }
+
+// Issued is a token the codec signed.
+type Issued struct {
+	// Token is the compact JWS.
+	Token string
+	// JTI is its token id ("" when JTIClaim is disabled).
+	JTI string
+	// IssuedAt is the time it was made, with full precision (simplejwt
+	// stores it as OutstandingToken.created_at); the iat claim is its Unix
+	// second.
+	IssuedAt time.Time
+	// ExpiresAt is the exp claim.
+	ExpiresAt time.Time
+}
+
+// NewPair issues a refresh token and its access token for a user, as
+// simplejwt's RefreshToken.for_user followed by .access_token: claims
+// token_type, exp, iat, jti, user_id (then aud and iss when configured),
+// both with iat = now and distinct jti values. userID is an int64 or a
+// string and is encoded as a JSON number or string.
+func (c *Codec) NewPair(userID any, now time.Time) (refresh, access Issued, err error) {
+	return c.impl.newPair(userID, now)
+}
+
+// AccessFor mints the access token a verified refresh token grants. Every
+// claim of refresh is copied in order, except the token type, exp, iat and
+// jti, which are new: exp = now + AccessLifetime, iat = now and a fresh
+// jti. (simplejwt 5.2.2 copies iat from the refresh token; jwtgate does
+// not, see SIMPLEJWT_BEHAVIOUR.md §10.)
+func (c *Codec) AccessFor(refresh *Claims, now time.Time) (Issued, error) {
+	return c.impl.accessFor(refresh, now)
+}
+
+// Rotate re-issues a refresh token as ROTATE_REFRESH_TOKENS does: the same
+// claims in the same order with a new jti, iat = now and exp = now +
+// RefreshLifetime.
+func (c *Codec) Rotate(refresh *Claims, now time.Time) (Issued, error) {
+	return c.impl.rotate(refresh, now)
+}
+
+// Decode is PyJWT's decode stage: structure, header, signature, and the
+// time (exp, nbf, iat, with Leeway) and audience/issuer claims that are
+// present. Every failure is an *Error that matches ErrInvalid.
+func (c *Codec) Decode(tok string, now time.Time) (*Claims, error) {
+	return c.impl.decode(tok, now)
+}
+
+// Check is simplejwt's stage after decoding: ErrNoExp, ErrNoID, then
+// ErrNoType or ErrWrongType unless want is "" (UntypedToken, as the verify
+// endpoint uses) or the type claim is disabled.
+func (c *Codec) Check(cl *Claims, want Type) error {
+	return c.impl.check(cl, want)
+}
+
+// VerifyAccess is Decode followed by Check(Access), filling a with what the
+// Bearer check needs. It does not allocate when a is reused; a's byte
+// slices stay valid until a is used again.
+func (c *Codec) VerifyAccess(tok string, now time.Time, a *AccessClaims) error {
+	return c.impl.verifyAccess(tok, now, a)
+}
+
+// AccessClaims is what VerifyAccess extracts from a valid access token.
+// Reuse one (for example from a sync.Pool) to keep the check free of
+// allocations.
+type AccessClaims struct {
+	// JTI is the decoded token id.
+	JTI []byte
+	// ExpiresAt is the exp claim in Unix seconds.
+	ExpiresAt int64
+	// UserID is the raw JSON value of the user id claim (`1`, `"5"`,
+	// `null`, …), or nil when the claim is absent.
+	UserID []byte
+	// Extra holds the raw JSON value of each Config.ExtraClaims entry, in
+	// the same order, nil where absent.
+	Extra [][]byte
+
+	buf     []byte   // decoded segments and strings; the slices above point into it
+	members []member // the payload's members, reused between calls
+}
+
+// Claims is a decoded payload. It keeps every claim, in order and as raw
+// JSON, so that tokens derived from it re-encode unknown claims unchanged.
+type Claims struct {
+	claimsImpl
+}
+
+// Type returns the token type claim, if present and a string.
+func (cl *Claims) Type() (string, bool) { return cl.typ() }
+
+// JTI returns the token id claim, if present and a string.
+func (cl *Claims) JTI() (string, bool) { return cl.jti() }
+
+// ExpiresAt returns the exp claim, if present.
+func (cl *Claims) ExpiresAt() (time.Time, bool) { return cl.expiresAt() }
+
+// UserID returns the raw JSON value of the user id claim, if present. The
+// bytes belong to cl and must not be modified.
+func (cl *Claims) UserID() ([]byte, bool) { return cl.userID() }
+
+// Get returns the raw JSON value of any claim, if present, with the
+// whitespace around it trimmed. Names are case-sensitive. The bytes belong
+// to cl and must not be modified.
+func (cl *Claims) Get(name string) ([]byte, bool) { return cl.get(name) }
+
+// HeaderValue turns a raw JSON claim value into the text an identity
+// header carries: a JSON string unquoted, any other value as its compact
+// JSON. ok is false when that text could not be sent as a header value
+// (control characters or invalid UTF-8), and the header must then be left
+// unset.
+func HeaderValue(raw []byte) (v string, ok bool) { return headerValue(raw) }
