@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// LoginFailures returns the open failure windows of keys (see
+// store.Store).
+func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureWindow, error) {
+	out := make([]store.FailureWindow, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, failures, window_end FROM jwtgate_login_failure
+		WHERE key = ANY($1) AND window_end > $2`, keys, now.UnixMilli())
+	if err != nil {
+		return nil, s.fail(err, "reading login failures")
+	}
+	found := map[string]store.FailureWindow{}
+	var (
+		k   string
+		n   int
+		end int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&k, &n, &end}, func() error {
+		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(err, "reading login failures")
+	}
+	for i, key := range keys {
+		out[i] = found[key]
+	}
+	return out, nil
+}
+
+// AddLoginFailure counts a failure for each key (see store.Store); each
+// upsert is atomic for its key.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO jwtgate_login_failure AS f (key, failures, window_end)
+		SELECT k, 1, $2 FROM unnest($1::text[]) AS k
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN f.window_end <= $3 THEN 1 ELSE f.failures + 1 END,
+			window_end = CASE WHEN f.window_end <= $3 THEN excluded.window_end ELSE f.window_end END`,
+		keys, now.Add(window).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return s.fail(err, "counting a login failure")
+	}
+	return nil
+}
+
+// ClearLoginFailures forgets the keys' counters.
+func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM jwtgate_login_failure WHERE key = ANY($1)`, keys); err != nil {
+		return s.fail(err, "clearing login failures")
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// driverName is the database/sql name modernc.org/sqlite registers.
+const driverName = "sqlite"
+
+// Defaults of the Options fields left zero.
+const (
+	DefaultBusyTimeout    = 5 * time.Second
+	DefaultPollInterval   = 200 * time.Millisecond
+	DefaultResyncInterval = 5 * time.Minute
+	DefaultMaxOpenConns   = 4
+)
+
+// Options configures Open. Zero fields take the defaults above.
+type Options struct {
+	// Path is the database file (required). Its directory is created
+	// (mode 0700) when missing, and a new file gets mode 0600.
+	Path string
+	// BusyTimeout is how long a write waits in all for another
+	// connection's write lock before failing with "database is locked". The
+	// caller's context ends the wait sooner (see busySlice).
+	BusyTimeout time.Duration
+	// PollInterval is how often WatchUsers looks for changes.
+	PollInterval time.Duration
+	// ResyncInterval is how often WatchUsers re-reads every user anyway
+	// (a full Reset, as a safety net).
+	ResyncInterval time.Duration
+	// MaxOpenConns bounds the connections of the store's pool. Each
+	// WatchUsers call uses one more connection of its own.
+	MaxOpenConns int
+}
+
+// Store is the SQLite implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	db    *sql.DB
+	dsn   string
+	opts  Options
+	stmts stmts
+
+	// The change feed is pruned every pruneEvery of rows older than
+	// pruneAge; tests shorten them.
+	pruneAge   time.Duration
+	pruneEvery time.Duration
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the database file at opts.Path and
+// checks that it is a usable SQLite database. It does not create tables;
+// call Migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := createFile(opts.Path); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dsn:        dsn(opts),
+		opts:       opts,
+		pruneAge:   10 * time.Minute,
+		pruneEvery: time.Minute,
+	}
+	s.db, err = sql.Open(driverName, s.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", opts.Path, err)
+	}
+	s.db.SetMaxOpenConns(opts.MaxOpenConns)
+	s.db.SetMaxIdleConns(opts.MaxOpenConns)
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: opening %s (is it an SQLite database on a local, writable file system?): %w", opts.Path, err)
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Path == "" {
+		return o, errors.New("sqlite: Options.Path is empty; give the database file to use")
+	}
+	if strings.Contains(o.Path, "?") {
+		return o, fmt.Errorf("sqlite: the database path %q contains '?'; choose a path without it", o.Path)
+	}
+	if o.BusyTimeout < 0 || o.PollInterval < 0 || o.ResyncInterval < 0 || o.MaxOpenConns < 0 {
+		return o, errors.New("sqlite: Options durations and MaxOpenConns must not be negative; use 0 for the default")
+	}
+	abs, err := filepath.Abs(o.Path)
+	if err != nil {
+		return o, fmt.Errorf("sqlite: resolving the database path %q: %w", o.Path, err)
+	}
+	o.Path = abs
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.ResyncInterval == 0 {
+		o.ResyncInterval = DefaultResyncInterval
+	}
+	if o.MaxOpenConns == 0 {
+		o.MaxOpenConns = DefaultMaxOpenConns
+	}
+	return o, nil
+}
+
+// createFile makes the file's directory (0700) and the file itself (0600)
+// when they do not exist; SQLite would otherwise create the file 0644. An
+// empty file is a valid empty database.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("sqlite: creating the directory of the database: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating the database file: %w", err)
+	}
+	return f.Close()
+}
+
+// dsn is the driver's data source name: the path, then the pragmas every
+// connection runs and BEGIN IMMEDIATE for write transactions.
+func dsn(o Options) string {
+	ms := max(min(o.BusyTimeout, busySlice).Milliseconds(), 1)
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", ms))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return o.Path + "?" + q.Encode()
+}
+
+// Close closes the store's connections. A running WatchUsers has a
+// connection of its own and stops only when its context ends.
+func (s *Store) Close() error {
+	s.closeStmts()
+	return s.db.Close()
+}
+
+// djangoSchema is the DDL Django 3.2.25 + simplejwt 5.2.2 migrations leave
+// in sqlite_master, with IF NOT EXISTS added (SQLite stores the statement
+// without it, so sqlite_master matches a Django-migrated database).
+var djangoSchema = []string{
+	`CREATE TABLE IF NOT EXISTS "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "password" varchar(128) NOT NULL, "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE, "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool NOT NULL, "date_joined" datetime NOT NULL, "first_name" varchar(150) NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS "token_blacklist_outstandingtoken" ("token" text NOT NULL, "created_at" datetime NULL, "expires_at" datetime NOT NULL, "user_id" integer NULL REFERENCES "auth_user" ("id") DEFERRABLE INITIALLY DEFERRED, "jti" varchar(255) NOT NULL UNIQUE, "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT)`,
+	`CREATE TABLE IF NOT EXISTS "token_blacklist_blacklistedtoken" ("blacklisted_at" datetime NOT NULL, "token_id" bigint NOT NULL UNIQUE REFERENCES "token_blacklist_outstandingtoken" ("id") DEFERRABLE INITIALLY DEFERRED, "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT)`,
+	`CREATE INDEX IF NOT EXISTS "token_blacklist_outstandingtoken_user_id_83bc629a" ON "token_blacklist_outstandingtoken" ("user_id")`,
+}
+
+// nowText is the current time in SQL, as the triggers record it.
+const nowText = `strftime('%Y-%m-%d %H:%M:%f', 'now')`
+
+// feedSchema is jwtgate's own change feed on auth_user (see the package
+// documentation).
+var feedSchema = []string{
+	`CREATE TABLE IF NOT EXISTS "jwtgate_user_change" ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "user_id" integer NOT NULL, "changed_at" TEXT NOT NULL)`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_change_insert" AFTER INSERT ON "auth_user" BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."id", ` + nowText + `);
+END`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_change_update" AFTER UPDATE OF "id", "username", "is_active", "is_staff", "is_superuser" ON "auth_user"
+WHEN OLD."id" IS NOT NEW."id" OR OLD."username" IS NOT NEW."username" OR OLD."is_active" IS NOT NEW."is_active"
+	OR OLD."is_staff" IS NOT NEW."is_staff" OR OLD."is_superuser" IS NOT NEW."is_superuser"
+BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."id", ` + nowText + `);
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") SELECT OLD."id", ` + nowText + ` WHERE OLD."id" IS NOT NEW."id";
+END`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_change_delete" AFTER DELETE ON "auth_user" BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (OLD."id", ` + nowText + `);
+END`,
+}
+
+// throttleSchema is jwtgate's own table of login failure counters
+// (package throttle); window_end is in Unix milliseconds.
+var throttleSchema = []string{
+	`CREATE TABLE IF NOT EXISTS "jwtgate_login_failure" ("key" text NOT NULL PRIMARY KEY, "failures" integer NOT NULL, "window_end" bigint NOT NULL)`,
+}
+
+// Migrate creates the Django tables jwtgate uses, its change feed and its
+// login failure counters when they are missing, in one transaction. It
+// never alters an existing table.
+func (s *Store) Migrate(ctx context.Context) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmts := append(append(append([]string{}, djangoSchema...), feedSchema...), throttleSchema...)
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: migrating %s: %w", s.opts.Path, err)
+	}
+	return nil
+}
+
+// busySlice is how long SQLite itself waits for a lock (its busy_timeout)
+// before handing control back. SQLite's busy handler sleeps without seeing
+// the caller's context, so writes wait in these slices and retry in Go
+// (retryBusy), which honours the context and Options.BusyTimeout.
+const busySlice = 100 * time.Millisecond
+
+// retryBusy runs fn again while it fails because another connection holds
+// the write lock, until ctx ends or BusyTimeout has passed.
+func (s *Store) retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(s.opts.BusyTimeout)
+	for {
+		err := fn()
+		if errCode(err)&0xff != sqlite3.SQLITE_BUSY || !time.Now().Before(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w while waiting for the write lock: %v", ctx.Err(), err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// exec runs one write statement, waiting for the write lock as retryBusy
+// does.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	err = s.retryBusy(ctx, func() error {
+		res, err = s.db.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it, or
+// rolls it back when fn or the commit fails. Taking the write lock waits as
+// retryBusy does.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// errCode returns the SQLite extended result code of err, or 0.
+func errCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func isUniqueViolation(err error) bool {
+	return errCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func isForeignKeyViolation(err error) bool {
+	return errCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// bit stores a bool as Django does on SQLite.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// quoteIdent quotes an SQL identifier.
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// LoginFailures returns the open failure windows of keys (see
+// store.Store).
+func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time) ([]store.FailureWindow, error) {
+	out := make([]store.FailureWindow, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(keys)+1)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	args = append(args, now.UnixMilli())
+	rows, err := s.query(ctx, `SELECT "key", "failures", "window_end" FROM "jwtgate_login_failure"
+		WHERE "key" IN (`+placeholders(len(keys))+`) AND "window_end" > ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
+	}
+	defer rows.Close()
+	found := map[string]store.FailureWindow{}
+	for rows.Next() {
+		var k string
+		var n int
+		var end int64
+		if err := rows.Scan(&k, &n, &end); err != nil {
+			return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
+		}
+		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
+	}
+	for i, k := range keys {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
+// AddLoginFailure counts a failure for each key (see store.Store). The
+// upsert is one statement per key, and SQLite serialises writers.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+	nowMs, endMs := now.UnixMilli(), now.Add(window).UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			_, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_login_failure" ("key", "failures", "window_end") VALUES (?, 1, ?)
+				ON CONFLICT ("key") DO UPDATE SET
+					"failures" = CASE WHEN "window_end" <= ? THEN 1 ELSE "failures" + 1 END,
+					"window_end" = CASE WHEN "window_end" <= ? THEN excluded."window_end" ELSE "window_end" END`,
+				k, endMs, nowMs, nowMs)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: counting a login failure: %w", err)
+	}
+	return nil
+}
+
+// ClearLoginFailures forgets the keys' counters.
+func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	if _, err := s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "key" IN (`+placeholders(len(keys))+`)`, args...); err != nil {
+		return fmt.Errorf("sqlite: clearing login failures: %w", err)
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

@@ -1,0 +1,188 @@
+// Package store keeps jwtgate's users and token blacklist in Django's own
+// table layout (auth_user, token_blacklist_outstandingtoken and
+// token_blacklist_blacklistedtoken), so the gateway can take over an
+// existing Django database and run beside it.
+//
+// The package defines the contract; the sqlite and postgres sub-packages
+// implement it and both pass the shared suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// User is one row of Django's auth_user table.
+type User struct {
+	ID int64
+	// Password is the Django-encoded hash ("pbkdf2_sha256$…"), or an
+	// unusable password starting with "!".
+	Password    string
+	LastLogin   *time.Time
+	IsSuperuser bool
+	Username    string
+	FirstName   string
+	LastName    string
+	Email       string
+	IsStaff     bool
+	IsActive    bool
+	DateJoined  time.Time
+}
+
+// State returns the part of u the Bearer check keeps in memory.
+func (u User) State() UserState {
+	return UserState{
+		ID:          u.ID,
+		Username:    u.Username,
+		IsActive:    u.IsActive,
+		IsStaff:     u.IsStaff,
+		IsSuperuser: u.IsSuperuser,
+	}
+}
+
+// UserState is what the Bearer check needs to know about a user. The
+// gateway keeps one per user in memory (package userindex) so that a
+// protected request never queries the database.
+type UserState struct {
+	ID          int64
+	Username    string
+	IsActive    bool
+	IsStaff     bool
+	IsSuperuser bool
+}
+
+// OutstandingToken is one row of simplejwt's
+// token_blacklist_outstandingtoken table: a refresh token that was issued
+// (UserID and CreatedAt set) or that was blacklisted without having been
+// recorded first (UserID and CreatedAt nil), exactly as simplejwt writes it.
+type OutstandingToken struct {
+	ID        int64
+	UserID    *int64
+	JTI       string
+	Token     string
+	CreatedAt *time.Time
+	ExpiresAt time.Time
+}
+
+// Errors the stores return for conditions callers answer differently from a
+// database fault. Any other error means the database could not answer and
+// the caller should treat it as unavailable (HTTP 503).
+var (
+	// ErrNotFound: no row matched.
+	ErrNotFound = errors.New("store: not found")
+	// ErrUsernameTaken: auth_user.username is unique and the name is in use.
+	ErrUsernameTaken = errors.New("store: a user with that username already exists")
+	// ErrEmailTaken: CreateUser was asked for a unique email and it is in use.
+	ErrEmailTaken = errors.New("store: a user with that email already exists")
+	// ErrAlreadyBlacklisted: Blacklist found the token already blacklisted.
+	ErrAlreadyBlacklisted = errors.New("store: token is already blacklisted")
+	// ErrUserReferenced: DeleteUser found rows of tables jwtgate does not
+	// know (for example an application's own tables) that still point at
+	// the user; delete the user through Django, or deactivate it instead.
+	ErrUserReferenced = errors.New("store: the user is still referenced by other tables")
+)
+
+// CreateUserOptions tunes CreateUser.
+type CreateUserOptions struct {
+	// UniqueEmail makes CreateUser fail with ErrEmailTaken when a user with
+	// exactly this email exists. Django has no unique constraint on
+	// auth_user.email, so the store serialises concurrent registrations of
+	// one email itself (never check-then-insert across two transactions).
+	UniqueEmail bool
+}
+
+// Store is what jwtgate needs from a database. All methods are safe for
+// concurrent use. Times are stored as Django stores them: UTC with
+// microsecond precision.
+type Store interface {
+	// Migrate creates, when they do not exist, the Django tables jwtgate
+	// uses (in the layout Django's migrations give them) and jwtgate's own
+	// objects (the user change feed). It never alters a table that exists.
+	Migrate(ctx context.Context) error
+
+	// UserByUsername returns the user with exactly this username
+	// (case-sensitive, as Django's get_by_natural_key), or ErrNotFound.
+	UserByUsername(ctx context.Context, username string) (User, error)
+	// UserByID returns the user with this id, or ErrNotFound.
+	UserByID(ctx context.Context, id int64) (User, error)
+	// ListUsers returns every user ordered by id.
+	ListUsers(ctx context.Context) ([]User, error)
+	// CreateUser inserts u (u.ID is ignored) and returns it with its new
+	// id. It returns ErrUsernameTaken, or ErrEmailTaken (see options).
+	CreateUser(ctx context.Context, u User, opts CreateUserOptions) (User, error)
+	// SetPassword stores a new encoded password for the user.
+	SetPassword(ctx context.Context, id int64, encoded string) error
+	// SetActive sets auth_user.is_active.
+	SetActive(ctx context.Context, id int64, active bool) error
+	// SetSuperuser sets is_staff and is_superuser together.
+	SetSuperuser(ctx context.Context, id int64, superuser bool) error
+	// SetLastLogin sets auth_user.last_login.
+	SetLastLogin(ctx context.Context, id int64, at time.Time) error
+	// DeleteUser deletes the user. Like Django it first sets
+	// outstandingtoken.user_id to NULL and removes the user's rows in
+	// auth_user_groups, auth_user_user_permissions and django_admin_log
+	// when those tables exist. It returns ErrUserReferenced if another
+	// table still references the user.
+	DeleteUser(ctx context.Context, id int64) error
+
+	// AddOutstanding records an issued refresh token.
+	AddOutstanding(ctx context.Context, t OutstandingToken) error
+	// Blacklist get-or-creates the outstanding row for t.JTI (inserting t
+	// as given when absent) and blacklists it at the given time. It returns
+	// ErrAlreadyBlacklisted when the token was blacklisted before; of many
+	// concurrent calls for one jti exactly one returns nil.
+	Blacklist(ctx context.Context, t OutstandingToken, at time.Time) error
+	// IsBlacklisted reports whether the token with this jti is blacklisted.
+	IsBlacklisted(ctx context.Context, jti string) (bool, error)
+	// FlushExpired deletes outstanding tokens (and so their blacklist rows)
+	// that expired at or before now, as simplejwt's flushexpiredtokens does,
+	// and returns how many outstanding rows it deleted. It also deletes
+	// login failure windows that ended by now.
+	FlushExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// LoginFailures returns, for each key in order, the failed logins
+	// counted in its current window and when that window ends; a key with
+	// no window, or whose window ended by now, has zero Failures. The
+	// counters are jwtgate's own table, shared by every instance on the
+	// database (package throttle).
+	LoginFailures(ctx context.Context, keys []string, now time.Time) ([]FailureWindow, error)
+	// AddLoginFailure counts one failure for each key, in its current
+	// window or, when it has none that is still open at now, in a new
+	// window ending at now + window. It is atomic per key under
+	// concurrency.
+	AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
+	// ClearLoginFailures forgets the keys' counters.
+	ClearLoginFailures(ctx context.Context, keys []string) error
+
+	// WatchUsers keeps w in step with auth_user until ctx is done, whoever
+	// changes the table (this process, the CLI, Django). It first calls
+	// w.Reset with every user, then w.Update for every user inserted,
+	// changed or deleted, within about a second of the change, and calls
+	// w.Reset again whenever it may have missed changes (after a lost
+	// connection, and periodically as a safety net). It returns ctx.Err()
+	// when ctx ends; other errors are retried internally and reported to
+	// w.Error.
+	WatchUsers(ctx context.Context, w UserWatcher) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// FailureWindow is a login failure counter (see Store.LoginFailures).
+type FailureWindow struct {
+	Failures int
+	Ends     time.Time
+}
+
+// UserWatcher receives the user changes WatchUsers observes.
+type UserWatcher interface {
+	// Reset replaces everything known with this complete list.
+	Reset(all []UserState)
+	// Update records one user's current state; deleted users come with
+	// exists false.
+	Update(id int64, st UserState, exists bool)
+	// Error reports a failure WatchUsers will retry; the watcher's state
+	// may be stale until the next Reset.
+	Error(err error)
+}
