@@ -1,0 +1,187 @@
+package userindex
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+func user(id int64, name string, active bool) store.UserState {
+	return store.UserState{ID: id, Username: name, IsActive: active}
+}
+
+func TestResetLookupUpdate(t *testing.T) {
+	ix := New(true)
+	if ix.Loaded() {
+		t.Fatal("a new index says it is loaded")
+	}
+	if _, ok := ix.Lookup(1); ok {
+		t.Fatal("a new index knows user 1")
+	}
+	ix.Reset([]store.UserState{user(1, "siva", true), user(2, "bob", false), user(257, "carol", true)})
+	select {
+	case <-ix.Ready():
+	default:
+		t.Fatal("Ready is not closed after Reset")
+	}
+	if !ix.Loaded() || ix.Len() != 3 {
+		t.Fatalf("loaded %v, len %d", ix.Loaded(), ix.Len())
+	}
+	if st, ok := ix.Lookup(2); !ok || st.IsActive || st.Username != "bob" {
+		t.Errorf("Lookup(2) = %+v, %v", st, ok)
+	}
+	if st, ok := ix.LookupUsername("carol"); !ok || st.ID != 257 {
+		t.Errorf("LookupUsername(carol) = %+v, %v", st, ok)
+	}
+
+	ix.Update(2, user(2, "bob", true), true)
+	if st, _ := ix.Lookup(2); !st.IsActive {
+		t.Error("activation not applied")
+	}
+	ix.Update(2, user(2, "robert", true), true)
+	if _, ok := ix.LookupUsername("bob"); ok {
+		t.Error("the old username still resolves after a rename")
+	}
+	if st, ok := ix.LookupUsername("robert"); !ok || st.ID != 2 {
+		t.Errorf("renamed user: %+v, %v", st, ok)
+	}
+	ix.Update(1, store.UserState{ID: 1}, false)
+	if _, ok := ix.Lookup(1); ok {
+		t.Error("deleted user still found")
+	}
+	if _, ok := ix.LookupUsername("siva"); ok {
+		t.Error("deleted user still found by name")
+	}
+	if ix.Len() != 2 {
+		t.Errorf("len %d after a deletion", ix.Len())
+	}
+	ix.Update(1, store.UserState{ID: 1}, false) // deleting twice is harmless
+	ix.Update(9, user(9, "new", true), true)
+	if ix.Len() != 3 {
+		t.Errorf("len %d after an insertion", ix.Len())
+	}
+
+	// A Reset replaces everything.
+	ix.Reset([]store.UserState{user(5, "eve", true)})
+	if _, ok := ix.Lookup(9); ok || ix.Len() != 1 {
+		t.Errorf("Reset kept old users (len %d)", ix.Len())
+	}
+}
+
+// TestLearn: a state read outside the feed fills a gap but never overrides
+// what the feed said, and never resurrects a user it reported deleted.
+func TestLearn(t *testing.T) {
+	ix := New(false)
+	ix.Reset(nil)
+	ix.Learn(user(1, "siva", true))
+	if st, ok := ix.Lookup(1); !ok || !st.IsActive {
+		t.Fatalf("Learn did not add an unknown user: %+v %v", st, ok)
+	}
+	ix.Update(1, user(1, "siva", false), true) // the feed: deactivated
+	ix.Learn(user(1, "siva", true))            // a stale read from before
+	if st, _ := ix.Lookup(1); st.IsActive {
+		t.Error("Learn overrode a newer state from the feed")
+	}
+	ix.Update(1, store.UserState{ID: 1}, false) // the feed: deleted
+	ix.Learn(user(1, "siva", true))             // a stale read from before
+	if _, ok := ix.Lookup(1); ok {
+		t.Error("Learn brought back a deleted user")
+	}
+	ix.Update(1, user(1, "siva", true), true) // the feed: the id exists again
+	if _, ok := ix.Lookup(1); !ok {
+		t.Error("a user the feed re-created is missing")
+	}
+}
+
+func TestLookupUsernameNeedsByUsername(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("LookupUsername on an index without names did not panic")
+		}
+	}()
+	New(false).LookupUsername("x")
+}
+
+// TestConcurrentReadsAndWrites runs lookups against writers; with -race it
+// proves the copy-on-write shards need no lock on the read side.
+func TestConcurrentReadsAndWrites(t *testing.T) {
+	ix := New(true)
+	var all []store.UserState
+	for i := int64(1); i <= 1000; i++ {
+		all = append(all, user(i, "u", true))
+	}
+	ix.Reset(all)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int64(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if st, ok := ix.Lookup(1 + i%1000); ok && st.ID != 1+i%1000 {
+					t.Errorf("Lookup returned user %d for %d", st.ID, 1+i%1000)
+					return
+				}
+				ix.LookupUsername("u")
+			}
+		}()
+	}
+	for i := int64(1); i <= 2000; i++ {
+		ix.Update(1+i%1000, user(1+i%1000, "u", i%2 == 0), i%7 != 0)
+		if i%500 == 0 {
+			ix.Reset(all)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	ix := New(false)
+	ix.Reset([]store.UserState{user(123456, "x", true)})
+	if n := testing.AllocsPerRun(100, func() { ix.Lookup(123456) }); n != 0 {
+		t.Errorf("Lookup allocates %v times", n)
+	}
+}
+
+// benchUsers is how many active users the benchmarks' index holds.
+const benchUsers = 100_000
+
+// benchIndex is an index of benchUsers active users, ids 1..benchUsers.
+func benchIndex() *Index {
+	ix := New(false)
+	all := make([]store.UserState, 0, benchUsers)
+	for i := int64(1); i <= benchUsers; i++ {
+		all = append(all, user(i, "user", true))
+	}
+	ix.Reset(all)
+	return ix
+}
+
+func BenchmarkLookup(b *testing.B) {
+	ix := benchIndex()
+	b.ReportAllocs()
+	var id int64
+	for b.Loop() {
+		id = id%benchUsers + 1
+		ix.Lookup(id)
+	}
+}
+
+// BenchmarkUpdate is the cost of one user change with 100k users: a copy
+// of one shard.
+func BenchmarkUpdate(b *testing.B) {
+	ix := benchIndex()
+	b.ReportAllocs()
+	var i int64
+	for b.Loop() {
+		i++
+		ix.Update(1+i%benchUsers, user(1+i%benchUsers, "user", i%2 == 0), true)
+	}
+}
