@@ -1,0 +1,125 @@
+package drf
+
+import (
+	"strconv"
+	"strings"
+)
+
+// NonFieldErrorsKey is DRF's api_settings.NON_FIELD_ERRORS_KEY, the
+// Errors field of messages that concern no single field.
+const NonFieldErrorsKey = "non_field_errors"
+
+// Messages of DRF 3.14 (and Django) that ValidateChars produces.
+const (
+	msgRequired  = "This field is required."
+	msgNull      = "This field may not be null."
+	msgBlank     = "This field may not be blank."
+	msgInvalid   = "Not a valid string."
+	msgNullChars = "Null characters are not allowed."
+	msgNoData    = "No data provided"
+)
+
+// validateChars runs Serializer.is_valid() for a serializer of CharFields:
+// the top-level checks of Serializer.run_validation, then, for each field,
+// Field.get_value and CharField.run_validation.
+func validateChars(d Data, fields []CharField) ([]string, *Errors) {
+	errs := &Errors{}
+	switch d.top {
+	case Missing, Object:
+	case Null:
+		// Serializer.errors turns the root's "may not be null" into this.
+		errs.Add(NonFieldErrorsKey, msgNoData)
+		return make([]string, len(fields)), errs
+	default:
+		errs.Add(NonFieldErrorsKey, "Invalid data. Expected a dictionary, but got "+d.pyType+".")
+		return make([]string, len(fields)), errs
+	}
+	values := make([]string, len(fields))
+	for i, f := range fields {
+		v := d.Get(f.Name)
+		if d.html && v.Kind == String && v.Text == "" && f.Optional {
+			// Field.get_value on form input: "" for an optional field
+			// counts as absent unless blank is allowed.
+			continue
+		}
+		value, msgs := runCharField(f, v)
+		values[i] = value
+		for _, m := range msgs {
+			errs.Add(f.Name, m)
+		}
+	}
+	if errs.Empty() {
+		return values, nil
+	}
+	return values, errs
+}
+
+// runCharField is CharField.run_validation on one value; the value is ""
+// when there are messages, or when an optional field is absent.
+func runCharField(f CharField, v Value) (string, []string) {
+	// Blank is tested first, on str(data), before null and type checks.
+	switch v.Kind {
+	case String:
+		if v.Text == "" || (!f.NoTrim && pyStrip(v.Text) == "") {
+			return blank(f)
+		}
+	case File:
+		if !f.NoTrim && pyStrip(v.Text) == "" {
+			return blank(f)
+		}
+	}
+	var s string
+	switch v.Kind {
+	case Missing:
+		if f.Optional {
+			return "", nil
+		}
+		return "", []string{msgRequired}
+	case Null:
+		return "", []string{msgNull}
+	case String:
+		s = v.Text
+	case Number:
+		s = pyNumberStr(v.Text)
+	default: // Bool, List, Object, File
+		return "", []string{msgInvalid}
+	}
+	if !f.NoTrim {
+		s = pyStrip(s)
+	}
+	// run_validators: the field's own validators come first (DRF's Field
+	// sets them before CharField appends its own), then max_length, the
+	// null-character and the surrogate checks, then the validators a
+	// subclass appends; all messages are kept.
+	var msgs []string
+	for _, fn := range f.Validators {
+		if m := fn(s); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	if f.MaxLength > 0 && pyLen(s) > f.MaxLength {
+		msgs = append(msgs, "Ensure this field has no more than "+strconv.Itoa(f.MaxLength)+" characters.")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		msgs = append(msgs, msgNullChars)
+	}
+	if r, ok := firstSurrogate(s); ok {
+		msgs = append(msgs, "Surrogate characters are not allowed: U+"+strings.ToUpper(strconv.FormatInt(int64(r), 16))+".")
+	}
+	for _, fn := range f.ValidatorsAfter {
+		if m := fn(s); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	if msgs != nil {
+		return "", msgs
+	}
+	return s, nil
+}
+
+func blank(f CharField) (string, []string) {
+	if f.AllowBlank {
+		return "", nil
+	}
+	return "", []string{msgBlank}
+}

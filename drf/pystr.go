@@ -1,0 +1,371 @@
+package drf
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file holds the pieces of Python's str and bytes semantics that DRF's
+// answers depend on: str.isspace/str.strip, len() in code points, str() of
+// int and float, and the UTF-8 decoder's error handling.
+
+// isPySpace reports whether Python's str.isspace() is true for r (Python
+// 3.11, Unicode 14): the Unicode White_Space characters plus the
+// information separators U+001C..U+001F.
+func isPySpace(r rune) bool {
+	switch {
+	case r <= 0x20:
+		return r == 0x20 || (r >= 0x09 && r <= 0x0D) || (r >= 0x1C && r <= 0x1F)
+	case r < 0x85:
+		return false
+	case r <= 0xA0:
+		return r == 0x85 || r == 0xA0
+	case r < 0x1680:
+		return false
+	}
+	switch r {
+	case 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200A
+}
+
+// pyStrip is Python's str.strip() with no argument. Bytes that are not valid
+// UTF-8 (such as an encoded lone surrogate) are never whitespace.
+func pyStrip(s string) string {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 || !isPySpace(r) {
+			break
+		}
+		s = s[n:]
+	}
+	for len(s) > 0 {
+		r, n := utf8.DecodeLastRuneInString(s)
+		if r == utf8.RuneError && n == 1 || !isPySpace(r) {
+			break
+		}
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+// surrogateAt reports whether s[i:] starts with a surrogate code point in
+// generalised UTF-8 (0xED 0xA0..0xBF 0x80..0xBF), and which one.
+func surrogateAt(s string, i int) (rune, bool) {
+	if i+2 < len(s) && s[i] == 0xED && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
+		return 0xD000 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), true
+	}
+	return 0, false
+}
+
+// pyLen is Python's len() of the string whose generalised UTF-8 form is s:
+// its number of code points, a surrogate counting as one.
+func pyLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else if _, ok := surrogateAt(s, i); ok {
+			i += 3
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		n++
+	}
+	return n
+}
+
+// firstSurrogate returns the first surrogate code point of s, if any.
+func firstSurrogate(s string) (rune, bool) {
+	for i := strings.IndexByte(s, 0xED); i >= 0 && i < len(s); {
+		if r, ok := surrogateAt(s, i); ok {
+			return r, true
+		}
+		j := strings.IndexByte(s[i+1:], 0xED)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return 0, false
+}
+
+// appendWTF8 appends r in UTF-8, encoding a surrogate code point the way
+// Python's "surrogatepass" error handler does instead of replacing it.
+func appendWTF8(b []byte, r rune) []byte {
+	if r >= 0xD800 && r <= 0xDFFF {
+		return append(b, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+	}
+	return utf8.AppendRune(b, r)
+}
+
+// pyFloatRepr is Python's repr() (and str()) of a float: the shortest
+// digits that round-trip, in fixed notation when the decimal exponent is in
+// [-4, 16) (with ".0" added to integral values) and in scientific notation
+// otherwise, with a signed exponent of at least two digits.
+func pyFloatRepr(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	sci := strconv.FormatFloat(f, 'e', -1, 64)
+	e := strings.LastIndexByte(sci, 'e')
+	exp, _ := strconv.Atoi(sci[e+1:])
+	if exp < -4 || exp >= 16 {
+		// Go's 'e' format already writes "1e+16", "1.5e-07".
+		return sci
+	}
+	fixed := strconv.FormatFloat(f, 'f', -1, 64)
+	if strings.IndexByte(fixed, '.') < 0 {
+		fixed += ".0"
+	}
+	return fixed
+}
+
+// pyNumberStr is str() of the value Python's json module gives for a JSON
+// number literal: ints keep their digits ("-0" becomes "0"), floats are
+// rendered by pyFloatRepr (overflow gives "inf" or "-inf").
+func pyNumberStr(lit string) string {
+	if strings.ContainsAny(lit, ".eE") {
+		f, _ := strconv.ParseFloat(lit, 64) // ±Inf on overflow, as float()
+		return pyFloatRepr(f)
+	}
+	if lit == "-0" {
+		return "0"
+	}
+	return lit
+}
+
+// Kinds of UTF-8 decoding steps, as CPython's decoder classifies them.
+const (
+	utf8OK = iota
+	utf8InvalidStart
+	utf8InvalidContinuation
+	utf8Incomplete // a valid prefix cut by the end of the input
+)
+
+func isCont(c byte) bool { return c&0xC0 == 0x80 }
+
+// utf8Step classifies the sequence at the start of b (len(b) > 0) as
+// CPython's UTF-8 decoder does. For an error, n is the length of the
+// invalid sequence (its "maximal subpart").
+func utf8Step(b []byte) (n int, kind int) {
+	c := b[0]
+	switch {
+	case c < 0x80:
+		return 1, utf8OK
+	case c < 0xC2:
+		return 1, utf8InvalidStart
+	case c < 0xE0:
+		if len(b) < 2 {
+			return len(b), utf8Incomplete
+		}
+		if !isCont(b[1]) {
+			return 1, utf8InvalidContinuation
+		}
+		return 2, utf8OK
+	case c < 0xF0:
+		if len(b) < 2 {
+			return len(b), utf8Incomplete
+		}
+		c2 := b[1]
+		if !isCont(c2) || (c == 0xE0 && c2 < 0xA0) || (c == 0xED && c2 >= 0xA0) {
+			return 1, utf8InvalidContinuation
+		}
+		if len(b) < 3 {
+			return len(b), utf8Incomplete
+		}
+		if !isCont(b[2]) {
+			return 2, utf8InvalidContinuation
+		}
+		return 3, utf8OK
+	case c < 0xF5:
+		if len(b) < 2 {
+			return len(b), utf8Incomplete
+		}
+		c2 := b[1]
+		if !isCont(c2) || (c == 0xF0 && c2 < 0x90) || (c == 0xF4 && c2 >= 0x90) {
+			return 1, utf8InvalidContinuation
+		}
+		if len(b) < 3 {
+			return len(b), utf8Incomplete
+		}
+		if !isCont(b[2]) {
+			return 2, utf8InvalidContinuation
+		}
+		if len(b) < 4 {
+			return len(b), utf8Incomplete
+		}
+		if !isCont(b[3]) {
+			return 3, utf8InvalidContinuation
+		}
+		return 4, utf8OK
+	}
+	return 1, utf8InvalidStart
+}
+
+// decodeError formats a UnicodeDecodeError as str() does.
+func decodeError(codec string, b []byte, start, end int, reason string) string {
+	if end == start+1 {
+		return "'" + codec + "' codec can't decode byte 0x" + hex2(b[start]) + " in position " +
+			strconv.Itoa(start) + ": " + reason
+	}
+	return "'" + codec + "' codec can't decode bytes in position " + strconv.Itoa(start) + "-" +
+		strconv.Itoa(end-1) + ": " + reason
+}
+
+func hex2(c byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[c>>4], digits[c&15]})
+}
+
+// decodeUTF8Stream decodes b as Python's codecs UTF-8 StreamReader.read()
+// does (which DRF's JSONParser uses): an invalid sequence is an error, but
+// an incomplete sequence at the very end is silently left unread. It
+// returns the valid prefix of b, or the error message.
+func decodeUTF8Stream(b []byte) ([]byte, string) {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		n, kind := utf8Step(b[i:])
+		switch kind {
+		case utf8OK:
+			i += n
+			continue
+		case utf8Incomplete:
+			return b[:i], ""
+		case utf8InvalidContinuation:
+			// A truncated surrogate at the end counts as incomplete.
+			if b[i] == 0xED && len(b)-i == 2 && b[i+1] >= 0xA0 && b[i+1] <= 0xBF {
+				return b[:i], ""
+			}
+			return nil, decodeError("utf-8", b, i, i+n, "invalid continuation byte")
+		default:
+			return nil, decodeError("utf-8", b, i, i+n, "invalid start byte")
+		}
+	}
+	return b, ""
+}
+
+// decodeReplace decodes b as bytes.decode(codec, "replace") does for the
+// codecs drf knows exactly; other codecs are decoded as UTF-8.
+func decodeReplace(b []byte, c codecClass) string {
+	switch c {
+	case codecLatin1:
+		return latin1(b)
+	case codecASCII:
+		if isASCII(b) {
+			return string(b)
+		}
+		out := make([]byte, 0, len(b)+8)
+		for _, ch := range b {
+			if ch < utf8.RuneSelf {
+				out = append(out, ch)
+			} else {
+				out = append(out, "\uFFFD"...)
+			}
+		}
+		return string(out)
+	case codecUTF8Sig:
+		if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
+			b = b[3:]
+		}
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		n, kind := utf8Step(b[i:])
+		if kind != utf8OK {
+			out = append(out, "\uFFFD"...) // an incomplete tail is one error
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return string(out)
+}
+
+// latin1 decodes ISO-8859-1 (each byte is the code point).
+func latin1(b []byte) string {
+	if isASCII(b) {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)*2)
+	for _, c := range b {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return string(out)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiLower lowercases ASCII letters only, as bytes.lower() does.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// asciiSpace is bytes.isspace(): space, \t, \n, \r, \v, \f.
+func asciiSpace(c byte) bool {
+	return c == ' ' || (c >= '\t' && c <= '\r')
+}
+
+// bytesStrip is bytes.strip() with no argument.
+func bytesStrip(s string) string {
+	i, j := 0, len(s)
+	for i < j && asciiSpace(s[i]) {
+		i++
+	}
+	for j > i && asciiSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
