@@ -1,0 +1,472 @@
+package simplejwt
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jwtgate/jwtgate/drf"
+	"github.com/jwtgate/jwtgate/store"
+	"github.com/jwtgate/jwtgate/token"
+	"github.com/jwtgate/jwtgate/userindex"
+)
+
+// Policy is the DRF permission class a route enforces.
+type Policy uint8
+
+// The policies of DRF's permission classes that make sense at a gateway.
+const (
+	// Required is IsAuthenticated: every request needs a valid access
+	// token of an active user.
+	Required Policy = iota
+	// Optional is AllowAny behind JWTAuthentication: a request without a
+	// Bearer token is anonymous, but a Bearer token that is present and
+	// bad is still refused, as DRF authenticates before it checks
+	// permissions.
+	Optional
+	// ReadOnly is IsAuthenticatedOrReadOnly: GET, HEAD and OPTIONS are
+	// Optional, every other method is Required.
+	ReadOnly
+)
+
+// Outcome is what authenticating a request concluded.
+type Outcome uint8
+
+// Outcomes of Authenticate. Everything after Authenticated is a refusal.
+const (
+	// Anonymous: no token for us (no header, an empty one, or another
+	// scheme such as "Token x" or "Basic …").
+	Anonymous Outcome = iota
+	// Authenticated: a valid access token of an active user.
+	Authenticated
+	// Preflight: a CORS preflight, let through without authentication.
+	Preflight
+	// NotProvided: the policy needs a user and the request is anonymous.
+	NotProvided
+	// BadHeader: "Bearer" without exactly one token after it, several
+	// Authorization headers, or token sources that disagree.
+	BadHeader
+	// TokenInvalid: the token failed verification.
+	TokenInvalid
+	// NoUserID: the token has no usable user id claim.
+	NoUserID
+	// UserNotFound: no such user (deleted, or never existed).
+	UserNotFound
+	// UserInactive: the user is deactivated.
+	UserInactive
+	// Unavailable: the user table has not been loaded yet (the database
+	// has not answered since start-up).
+	Unavailable
+)
+
+var outcomeNames = [...]string{"anonymous", "authenticated", "preflight", "not_provided",
+	"bad_header", "token_invalid", "no_user_id", "user_not_found", "user_inactive", "unavailable"}
+
+// String returns a stable name for logs and metrics labels.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// TokenSource says where a request carried its token.
+type TokenSource uint8
+
+// The places a token may come from.
+const (
+	FromHeader TokenSource = 1 << iota
+	FromCookie
+	FromQuery
+)
+
+// Result is the result of Check. Declare one per request and pass it to
+// Release when the identity is no longer needed.
+type Result struct {
+	Outcome Outcome
+	// User is the authenticated user.
+	User store.UserState
+	// Reason details a TokenInvalid outcome for logs ("expired",
+	// "signature", …); it never contains the token.
+	Reason string
+	// Sources are where the token was found (several when they agreed).
+	Sources TokenSource
+
+	err    *drf.Error
+	claims *token.AccessClaims
+}
+
+// Err returns the response that refuses the request, or nil when the
+// request may proceed.
+func (r *Result) Err() *drf.Error { return r.err }
+
+// Claim returns the raw JSON value of the i-th of the Authenticator's
+// extra claims, nil when absent. Valid until Release.
+func (r *Result) Claim(i int) []byte {
+	if r.claims == nil || i >= len(r.claims.Extra) {
+		return nil
+	}
+	return r.claims.Extra[i]
+}
+
+// AuthenticatorConfig configures an Authenticator.
+type AuthenticatorConfig struct {
+	// HeaderName is the header carrying the token (AUTH_HEADER_NAME);
+	// Django's META form "HTTP_AUTHORIZATION" is accepted too. Default
+	// "Authorization".
+	HeaderName string
+	// HeaderTypes are the accepted schemes, compared exactly
+	// (AUTH_HEADER_TYPES); the first is named in WWW-Authenticate. Default
+	// ["Bearer"].
+	HeaderTypes []string
+	// Cookie, when set, also accepts the token from this cookie.
+	Cookie string
+	// Query, when set, also accepts the token from this query parameter.
+	Query string
+	// ByUsername looks users up by username (USER_ID_FIELD = "username")
+	// instead of by id; the index must have been made with byUsername.
+	ByUsername bool
+	// RetryAfter is sent with the 503 answered before the user table has
+	// been loaded; default 5 s.
+	RetryAfter time.Duration
+}
+
+// Authenticator is simplejwt's JWTAuthentication: it reads the token from
+// the request, verifies it as an access token and finds the user in the
+// in-memory index, with no database query. It is safe for concurrent use.
+type Authenticator struct {
+	codec  *token.Codec
+	users  *userindex.Index
+	header string
+	types  []string
+	cookie string
+	query  string
+	byName bool
+
+	pool sync.Pool
+
+	// Precomputed refusals, so that refusing does not allocate.
+	notProvided, badHeader, noUserID, userNotFound, userInactive, unavailable *drf.Error
+	invalid                                                                   map[string]*drf.Error
+}
+
+// NewAuthenticator returns an Authenticator for tokens of codec and users
+// of index.
+func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg AuthenticatorConfig) (*Authenticator, error) {
+	a := &Authenticator{codec: codec, users: index, cookie: cfg.Cookie, query: cfg.Query, byName: cfg.ByUsername}
+	a.header = HeaderName(cfg.HeaderName)
+	a.types = cfg.HeaderTypes
+	if len(a.types) == 0 {
+		a.types = []string{"Bearer"}
+	}
+	for _, t := range a.types {
+		if t == "" || strings.ContainsAny(t, " \t\r\n\v\f") {
+			return nil, errors.New("simplejwt: auth header types must be single words, like Bearer")
+		}
+	}
+	a.pool.New = func() any { return new(token.AccessClaims) }
+
+	challenge := http.Header{"Www-Authenticate": {a.types[0] + ` realm="api"`}}
+	unauthorized := func(body string) *drf.Error {
+		return &drf.Error{Status: http.StatusUnauthorized, Body: []byte(body), Header: challenge}
+	}
+	a.notProvided = unauthorized(`{"detail":"Authentication credentials were not provided."}`)
+	a.badHeader = unauthorized(`{"detail":"Authorization header must contain two space-delimited values","code":"bad_authorization_header"}`)
+	a.noUserID = unauthorized(`{"detail":"Token contained no recognizable user identification","code":"token_not_valid"}`)
+	a.userNotFound = unauthorized(`{"detail":"User not found","code":"user_not_found"}`)
+	a.userInactive = unauthorized(`{"detail":"User is inactive","code":"user_inactive"}`)
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 5 * time.Second
+	}
+	a.unavailable = ServiceUnavailable(cfg.RetryAfter)
+	a.invalid = map[string]*drf.Error{}
+	for _, e := range []*token.Error{token.ErrInvalid, token.ErrNoExp, token.ErrNoID, token.ErrNoType, token.ErrWrongType} {
+		a.invalid[e.Message] = unauthorized(`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":` +
+			quote(e.Message) + `}]}`)
+	}
+	return a, nil
+}
+
+// HeaderName returns the canonical HTTP header name for an
+// AUTH_HEADER_NAME setting: "" is Authorization, and Django's META form
+// (HTTP_X_ACCESS_TOKEN) becomes X-Access-Token.
+func HeaderName(name string) string {
+	if name == "" {
+		return "Authorization"
+	}
+	if rest, ok := strings.CutPrefix(name, "HTTP_"); ok {
+		name = strings.ReplaceAll(rest, "_", "-")
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// Challenge returns the WWW-Authenticate value of this authenticator's
+// refusals.
+func (a *Authenticator) Challenge() string { return a.types[0] + ` realm="api"` }
+
+// Check authenticates r and applies policy. res.Err() is the response to
+// send when the request is refused. Pass res to Release afterwards.
+func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time, res *Result) {
+	if isPreflight(r) {
+		res.Outcome = Preflight
+		return
+	}
+	a.Authenticate(r, now, res)
+	if res.Outcome == Anonymous && RequiresUser(policy, r) {
+		a.refuse(res, NotProvided, a.notProvided)
+	}
+}
+
+// RequiresUser reports whether policy refuses r when it is anonymous. A
+// CORS preflight never needs a user: browsers send it without
+// credentials.
+func RequiresUser(policy Policy, r *http.Request) bool {
+	switch {
+	case isPreflight(r):
+		return false
+	case policy == Required:
+		return true
+	case policy == ReadOnly:
+		m := r.Method
+		return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+	}
+	return false
+}
+
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// NotProvided is the 401 for an anonymous request a policy refuses.
+func (a *Authenticator) NotProvided() *drf.Error { return a.notProvided }
+
+// HeaderName is the canonical name of the header tokens are read from.
+func (a *Authenticator) HeaderName() string { return a.header }
+
+// Authenticate is JWTAuthentication.authenticate: Anonymous when r
+// carries no token for us, Authenticated, or a refusal.
+func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result) {
+	tok, sources, ok := a.rawToken(r)
+	res.Sources = sources
+	if !ok {
+		a.refuse(res, BadHeader, a.badHeader)
+		return
+	}
+	if tok == "" {
+		res.Outcome = Anonymous
+		return
+	}
+	c := a.pool.Get().(*token.AccessClaims)
+	res.claims = c
+	if err := a.codec.VerifyAccess(tok, now, c); err != nil {
+		// VerifyAccess returns *token.Error values; a type assertion, unlike
+		// errors.As, does not allocate on this path.
+		msg := token.ErrInvalid.Message
+		if te, ok := err.(*token.Error); ok {
+			msg, res.Reason = te.Message, te.Reason
+		}
+		e := a.invalid[msg]
+		if e == nil {
+			e = a.invalid[token.ErrInvalid.Message]
+		}
+		a.refuse(res, TokenInvalid, e)
+		return
+	}
+	if c.UserID == nil {
+		a.refuse(res, NoUserID, a.noUserID)
+		return
+	}
+	// Only a valid token needs the user table; until it has been read once
+	// the gateway cannot tell an unknown user from one not loaded yet.
+	if !a.users.Loaded() {
+		a.refuse(res, Unavailable, a.unavailable)
+		return
+	}
+	var (
+		st     store.UserState
+		found  bool
+		status userIDStatus
+	)
+	if a.byName {
+		var name string
+		name, status = parseStringUserID(c.UserID, token.HeaderValue)
+		if status == userIDOK {
+			st, found = a.users.LookupUsername(name)
+		}
+	} else {
+		var id int64
+		id, status = parseIntUserID(c.UserID)
+		if status == userIDOK {
+			st, found = a.users.Lookup(id)
+		}
+	}
+	switch {
+	case status == userIDInvalid:
+		a.refuse(res, NoUserID, a.noUserID)
+	case status == userIDNull || !found:
+		a.refuse(res, UserNotFound, a.userNotFound)
+	case !st.IsActive:
+		a.refuse(res, UserInactive, a.userInactive)
+	default:
+		res.Outcome, res.User = Authenticated, st
+	}
+}
+
+func (a *Authenticator) refuse(res *Result, o Outcome, e *drf.Error) {
+	res.Outcome, res.err = o, e
+}
+
+// Release returns res's pooled parts. res must not be used afterwards.
+func (a *Authenticator) Release(res *Result) {
+	if res.claims != nil {
+		a.pool.Put(res.claims)
+		res.claims = nil
+	}
+}
+
+// rawToken finds the token the request carries: from the header as
+// get_raw_token reads it, then from the cookie and the query parameter
+// when configured. It returns "" when there is none, and ok false when the
+// header is malformed or the request carries two different tokens (in two
+// sources, or twice in one).
+func (a *Authenticator) rawToken(r *http.Request) (tok string, sources TokenSource, ok bool) {
+	add := func(v string, src TokenSource) bool {
+		if v == "" {
+			return true
+		}
+		if tok != "" && tok != v {
+			return false
+		}
+		tok = v
+		sources |= src
+		return true
+	}
+	if vals := r.Header[a.header]; len(vals) > 0 {
+		if len(vals) > 1 {
+			return "", 0, false
+		}
+		t, ok := a.fromHeader(vals[0])
+		if !ok || !add(t, FromHeader) {
+			return "", 0, false
+		}
+	}
+	if a.cookie != "" && len(r.Header["Cookie"]) > 0 {
+		for _, c := range r.Cookies() {
+			if c.Name == a.cookie && !add(c.Value, FromCookie) {
+				return "", 0, false
+			}
+		}
+	}
+	if a.query != "" && r.URL.RawQuery != "" {
+		for raw := r.URL.RawQuery; raw != ""; {
+			var kv string
+			kv, raw, _ = strings.Cut(raw, "&")
+			k, v, _ := strings.Cut(kv, "=")
+			if k != a.query {
+				continue
+			}
+			v, err := queryUnescape(v)
+			if err != nil || !add(v, FromQuery) {
+				return "", 0, false
+			}
+		}
+	}
+	return tok, sources, true
+}
+
+// queryUnescape unescapes a query value only when it holds escapes (tokens
+// are base64url and dots).
+func queryUnescape(v string) (string, error) {
+	if !strings.ContainsAny(v, "%+") {
+		return v, nil
+	}
+	return url.QueryUnescape(v)
+}
+
+// RemoveToken deletes the token from every place res says it came from, so
+// that the upstream never sees it: the auth header, the cookie (other
+// cookies stay) and the query parameter (other parameters stay).
+func (a *Authenticator) RemoveToken(r *http.Request, res *Result) {
+	if res.Sources&FromHeader != 0 {
+		delete(r.Header, a.header)
+	}
+	if res.Sources&FromCookie != 0 {
+		cookies := r.Cookies()
+		delete(r.Header, "Cookie")
+		var kept []string
+		for _, c := range cookies {
+			if c.Name != a.cookie {
+				kept = append(kept, c.Name+"="+c.Value)
+			}
+		}
+		if len(kept) > 0 {
+			r.Header["Cookie"] = []string{strings.Join(kept, "; ")}
+		}
+	}
+	if res.Sources&FromQuery != 0 {
+		var kept []string
+		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
+			if k, _, _ := strings.Cut(kv, "="); k != a.query {
+				kept = append(kept, kv)
+			}
+		}
+		r.URL.RawQuery = strings.Join(kept, "&")
+		r.RequestURI = r.URL.RequestURI()
+	}
+}
+
+// fromHeader splits a header value on runs of ASCII whitespace, as
+// Python's bytes.split() does: no parts or another scheme is no token, the
+// scheme followed by exactly one part is the token, anything else is
+// malformed.
+func (a *Authenticator) fromHeader(v string) (string, bool) {
+	scheme, rest := nextField(v)
+	if scheme == "" || !a.isType(scheme) {
+		return "", true
+	}
+	tok, rest := nextField(rest)
+	if tok == "" {
+		return "", false
+	}
+	if extra, _ := nextField(rest); extra != "" {
+		return "", false
+	}
+	return tok, true
+}
+
+func (a *Authenticator) isType(s string) bool {
+	for _, t := range a.types {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// nextField returns the first run of non-whitespace bytes of s and what
+// follows it.
+func nextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isSpace(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// quote returns s as a JSON string.
+func quote(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a Go string always marshals
+	}
+	return string(b)
+}

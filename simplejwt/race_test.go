@@ -1,0 +1,5 @@
+//go:build race
+
+package simplejwt
+
+const raceEnabled = true

@@ -1,0 +1,204 @@
+package simplejwt
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+	"golang.org/x/net/idna"
+
+	"github.com/jwtgate/jwtgate/drf"
+	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/store"
+)
+
+const (
+	msgUsernameInvalid = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+	msgUsernameTaken   = "A user with that username already exists."
+	msgEmailInvalid    = "Enter a valid email address."
+)
+
+// ValidUsername is Django's UnicodeUsernameValidator: ^[\w.@+-]+\Z with
+// Python's Unicode \w (letters, numbers and the underscore). It returns
+// Django's message, or "" for a valid username.
+func ValidUsername(s string) string {
+	if s == "" {
+		return msgUsernameInvalid
+	}
+	for _, r := range s {
+		if !(unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r)) {
+			return msgUsernameInvalid
+		}
+	}
+	return ""
+}
+
+var (
+	emailUserRE = regexp.MustCompile(`(?i)^(?:[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+)*` +
+		`|"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*")\z`)
+	// The last label is checked by hand: RE2 has no (?<!-) look-behind.
+	emailDomainRE  = regexp.MustCompile(`(?i)^((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)([A-Z0-9-]{2,63})\z`)
+	emailLiteralRE = regexp.MustCompile(`(?i)^\[([A-F0-9:.]+)\]\z`)
+)
+
+// validEmail is Django 3.2's EmailValidator, which DRF's EmailField runs.
+func validEmail(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if s == "" || at < 0 || utf8.RuneCountInString(s) > 320 {
+		return msgEmailInvalid
+	}
+	user, domain := s[:at], s[at+1:]
+	if !emailUserRE.MatchString(user) {
+		return msgEmailInvalid
+	}
+	if domain == "localhost" || validEmailDomain(domain) {
+		return ""
+	}
+	// Try the IDN form of the domain, as Django does with punycode.
+	if ascii, err := idna.ToASCII(domain); err == nil && validEmailDomain(ascii) {
+		return ""
+	}
+	return msgEmailInvalid
+}
+
+func validEmailDomain(d string) bool {
+	if m := emailDomainRE.FindStringSubmatch(d); m != nil {
+		return !strings.HasSuffix(m[2], "-")
+	}
+	if m := emailLiteralRE.FindStringSubmatch(d); m != nil {
+		return net.ParseIP(m[1]) != nil
+	}
+	return false
+}
+
+type registerBody struct {
+	Response string   `json:"response"`
+	Username string   `json:"username"`
+	Email    string   `json:"email"`
+	Token    pairBody `json:"token"`
+}
+
+// register is the tutorial's RegistrationSerializer and registration_view,
+// with the fixes of SIMPLEJWT_BEHAVIOUR.md §10: field errors are 400 (not
+// 201) and a missing email is a field error (not a 500).
+func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	ctx, cancel := s.dbContext(r)
+	defer cancel()
+	var dbErr error
+	unique := func(name string) string {
+		_, err := s.store.UserByUsername(ctx, name)
+		switch {
+		case err == nil:
+			return msgUsernameTaken
+		case !errors.Is(err, store.ErrNotFound):
+			dbErr = err
+		}
+		return ""
+	}
+	fields := []drf.CharField{
+		{Name: "username", MaxLength: 150, Validators: []func(string) string{ValidUsername, unique}},
+		// DRF's EmailField appends its EmailValidator after CharField's
+		// own checks, so its message comes after theirs.
+		{Name: "email", AllowBlank: true, MaxLength: 254, ValidatorsAfter: []func(string) string{validEmail}},
+		{Name: "password", MaxLength: 128},
+		{Name: "password2"},
+	}
+	vals, errs := drf.ValidateChars(data, fields...)
+	if dbErr != nil {
+		return s.dbFault(Register, "username exists", dbErr)
+	}
+	if s.set.ValidatePasswords && fieldValid(errs, "password") {
+		// validate_password runs on a password that passed its field
+		// checks, and its messages become the field's errors.
+		attrs := password.UserAttributes{Username: vals[0], Email: vals[1]}
+		for _, msg := range password.Validate(vals[2], attrs) {
+			if errs == nil {
+				errs = &drf.Errors{}
+			}
+			errs.Add("password", msg)
+		}
+	}
+	if errs != nil {
+		return drf.FieldErrors(reorder(errs, "username", "email", "password", "password2"))
+	}
+	username, email, pw, pw2 := vals[0], vals[1], vals[2], vals[3]
+	if pw != pw2 {
+		return errorBody(`{"error":"P1 and P2 should be same!"}`)
+	}
+	cancel()
+	var enc string
+	var err error
+	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
+		return e
+	}
+	ctx, cancel = s.dbContext(r)
+	defer cancel()
+	if err != nil {
+		s.log.Error("hashing password", zap.Error(err))
+		return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
+	}
+	now := s.now().UTC()
+	u, err := s.store.CreateUser(ctx, store.User{
+		Password: enc, Username: username, Email: email, IsActive: true, DateJoined: now,
+	}, store.CreateUserOptions{UniqueEmail: true})
+	switch {
+	case errors.Is(err, store.ErrEmailTaken):
+		return errorBody(`{"error":"Email already exists!"}`)
+	case errors.Is(err, store.ErrUsernameTaken):
+		var errs drf.Errors
+		errs.Add("username", msgUsernameTaken)
+		return drf.FieldErrors(&errs)
+	case err != nil:
+		return s.dbFault(Register, "create user", err)
+	}
+	pair, e := s.forUser(ctx, Register, u, now)
+	if e != nil {
+		return e
+	}
+	return writeTokens(w, http.StatusCreated, registerBody{
+		Response: "Registration Successfully !!!", Username: u.Username, Email: u.Email, Token: pair,
+	})
+}
+
+// fieldValid reports whether errs has no message for the field.
+func fieldValid(errs *drf.Errors, field string) bool {
+	return errs.Empty() || len(errs.Messages(field)) == 0
+}
+
+func errorBody(body string) *drf.Error {
+	return &drf.Error{Status: http.StatusBadRequest, Body: []byte(body)}
+}
+
+// reorder returns errs with its fields in the declared order (messages
+// added after validation, such as the password validators', keep the
+// field's place).
+func reorder(errs *drf.Errors, order ...string) *drf.Errors {
+	var out drf.Errors
+	for _, f := range errs.Fields() {
+		if !contains(order, f) {
+			for _, m := range errs.Messages(f) {
+				out.Add(f, m)
+			}
+		}
+	}
+	for _, f := range order {
+		for _, m := range errs.Messages(f) {
+			out.Add(f, m)
+		}
+	}
+	return &out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,247 @@
+package simplejwt
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/jwtgate/jwtgate/drf"
+	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/store"
+	"github.com/jwtgate/jwtgate/throttle"
+	"github.com/jwtgate/jwtgate/token"
+	"github.com/jwtgate/jwtgate/userindex"
+)
+
+// Settings are the simplejwt and view settings that are not about token
+// encoding (those are token.Config).
+type Settings struct {
+	// RotateRefreshTokens: refresh also returns a new refresh token
+	// (ROTATE_REFRESH_TOKENS).
+	RotateRefreshTokens bool
+	// BlacklistAfterRotation: with rotation, the submitted refresh token
+	// is blacklisted, and verify consults the blacklist
+	// (BLACKLIST_AFTER_ROTATION).
+	BlacklistAfterRotation bool
+	// UpdateLastLogin: obtain sets auth_user.last_login (UPDATE_LAST_LOGIN).
+	UpdateLastLogin bool
+	// RehashPasswords: after a successful login, re-hash a password whose
+	// algorithm or parameters differ from the preferred hasher's, as Django
+	// does. Off by default, so that the gateway leaves hashes Django wrote
+	// alone.
+	RehashPasswords bool
+	// UserIDField is the auth_user field written to tokens and looked up
+	// from them: "id" (default) or "username" (USER_ID_FIELD).
+	UserIDField string
+	// ValidatePasswords runs Django's default password validators on
+	// register (REGISTER_VALIDATE_PASSWORD of the reference).
+	ValidatePasswords bool
+	// MaxBodyBytes bounds request bodies of the views; default 64 KiB.
+	MaxBodyBytes int64
+	// DBTimeout bounds every database call of a request; default 5 s.
+	DBTimeout time.Duration
+	// RetryAfter is sent with 503 answers; default 5 s.
+	RetryAfter time.Duration
+}
+
+// Config gathers what a Service needs.
+type Config struct {
+	Codec     *token.Codec
+	Store     store.Store
+	Passwords *password.Set
+	Users     *userindex.Index
+	Auth      *Authenticator
+	Settings  Settings
+	// Logger receives database faults and refused logins; never tokens or
+	// passwords. Default: a no-op logger.
+	Logger *zap.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Hooks observe the views, for metrics.
+	Hooks Hooks
+	// Throttle, when set, limits failed logins (429 with Retry-After).
+	Throttle *throttle.Throttle
+	// HashGate, when set, bounds concurrent password hashing (503 with
+	// Retry-After when busy).
+	HashGate *password.Gate
+	// ClientIP returns the client address a login is throttled by;
+	// default the host of the connection's remote address. Behind proxies,
+	// give one that honours only trusted proxies.
+	ClientIP func(*http.Request) string
+}
+
+// Hooks observe the views. Every field is optional.
+type Hooks struct {
+	// View is called once per request a view answered, with its status.
+	View func(v View, status int)
+	// LoginFailed is called once per refused login (wrong credentials,
+	// unknown or inactive user), with the username as validated (trimmed).
+	LoginFailed func(r *http.Request, username string)
+	// LoginThrottled is called once per login refused by the throttle,
+	// with how long the client must wait.
+	LoginThrottled func(r *http.Request, username string, wait time.Duration)
+	// HashBusy is called once per request refused because every hashing
+	// slot was busy.
+	HashBusy func(r *http.Request)
+}
+
+// Service serves simplejwt's views. It is safe for concurrent use.
+type Service struct {
+	codec     *token.Codec
+	store     store.Store
+	passwords *password.Set
+	users     *userindex.Index
+	auth      *Authenticator
+	set       Settings
+	log       *zap.Logger
+	now       func() time.Time
+	hooks     Hooks
+	throttle  *throttle.Throttle
+	gate      *password.Gate
+	clientIP  func(*http.Request) string
+
+	unavailable, hashBusy *drf.Error
+}
+
+// NewService checks cfg and returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Codec == nil || cfg.Store == nil || cfg.Passwords == nil || cfg.Users == nil || cfg.Auth == nil {
+		return nil, errors.New("simplejwt: Codec, Store, Passwords, Users and Auth are required")
+	}
+	s := &Service{
+		codec: cfg.Codec, store: cfg.Store, passwords: cfg.Passwords, users: cfg.Users, auth: cfg.Auth,
+		set: cfg.Settings, log: cfg.Logger, now: cfg.Now, hooks: cfg.Hooks,
+		throttle: cfg.Throttle, gate: cfg.HashGate, clientIP: cfg.ClientIP,
+	}
+	if s.clientIP == nil {
+		s.clientIP = remoteHost
+	}
+	switch s.set.UserIDField {
+	case "":
+		s.set.UserIDField = "id"
+	case "id", "username":
+	default:
+		return nil, errors.New(`simplejwt: user id field must be "id" or "username"`)
+	}
+	if s.set.MaxBodyBytes <= 0 {
+		s.set.MaxBodyBytes = 64 << 10
+	}
+	if s.set.DBTimeout <= 0 {
+		s.set.DBTimeout = 5 * time.Second
+	}
+	if s.set.RetryAfter <= 0 {
+		s.set.RetryAfter = 5 * time.Second
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.unavailable = ServiceUnavailable(s.set.RetryAfter)
+	s.hashBusy = ServiceUnavailable(time.Second)
+	return s, nil
+}
+
+// remoteHost is the host of the connection's remote address.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Throttled is DRF's 429 for a throttled request, with Retry-After.
+func Throttled(wait time.Duration) *drf.Error {
+	secs := int64((wait + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	n := strconv.FormatInt(secs, 10)
+	return &drf.Error{
+		Status: http.StatusTooManyRequests,
+		Body:   []byte(`{"detail":"Request was throttled. Expected available in ` + n + ` ` + unit + `."}`),
+		Header: http.Header{"Retry-After": {n}},
+	}
+}
+
+// hash runs f (one password hash) through the gate; a refusal is the 503
+// to send.
+func (s *Service) hash(ctx context.Context, r *http.Request, f func()) *drf.Error {
+	err := s.gate.Do(ctx, f)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, password.ErrBusy):
+		if s.hooks.HashBusy != nil {
+			s.hooks.HashBusy(r)
+		}
+		return s.hashBusy
+	default: // the request's context ended while it waited
+		return s.unavailable
+	}
+}
+
+// Settings returns the service's settings, defaults filled in.
+func (s *Service) Settings() Settings { return s.set }
+
+// ServiceUnavailable is the 503 sent when the database does not answer:
+// DRF's ServiceUnavailable body with a Retry-After header.
+func ServiceUnavailable(retryAfter time.Duration) *drf.Error {
+	secs := int64((retryAfter + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return &drf.Error{
+		Status: http.StatusServiceUnavailable,
+		Body:   []byte(`{"detail":"Service temporarily unavailable, try again later."}`),
+		Header: http.Header{"Retry-After": {strconv.FormatInt(secs, 10)}},
+	}
+}
+
+// dbContext bounds a request's database work. Views take a new one after
+// hashing a password, so DBTimeout bounds database calls only.
+func (s *Service) dbContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.set.DBTimeout)
+}
+
+// dbFault logs a database failure and returns the 503 to send.
+func (s *Service) dbFault(v View, op string, err error) *drf.Error {
+	s.log.Error("database unavailable", zap.String("view", v.String()), zap.String("op", op), zap.Error(err))
+	return s.unavailable
+}
+
+// tokenUserID is the value a new token carries for u (USER_ID_FIELD).
+func (s *Service) tokenUserID(u store.User) any {
+	if s.set.UserIDField == "username" {
+		return u.Username
+	}
+	return u.ID
+}
+
+// lookupClaimUser finds the user a token's user id claim names in the
+// in-memory index.
+func (s *Service) lookupClaimUser(raw []byte) (store.UserState, bool) {
+	if s.set.UserIDField == "username" {
+		name, st := parseStringUserID(raw, token.HeaderValue)
+		if st != userIDOK {
+			return store.UserState{}, false
+		}
+		return s.users.LookupUsername(name)
+	}
+	id, st := parseIntUserID(raw)
+	if st != userIDOK {
+		return store.UserState{}, false
+	}
+	return s.users.Lookup(id)
+}

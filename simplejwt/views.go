@@ -1,0 +1,523 @@
+package simplejwt
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/jwtgate/jwtgate/drf"
+	"github.com/jwtgate/jwtgate/store"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+// View names one of the views.
+type View uint8
+
+// The views, by the simplejwt (or tutorial) view they reproduce.
+const (
+	// ObtainPair is TokenObtainPairView: username and password → a pair.
+	ObtainPair View = iota
+	// Refresh is TokenRefreshView: refresh → access (and, with rotation,
+	// a new refresh).
+	Refresh
+	// Verify is TokenVerifyView: any token → {} or 401.
+	Verify
+	// Blacklist is TokenBlacklistView: refresh → {}, and the token is dead.
+	Blacklist
+	// Register is the tutorial's registration_view.
+	Register
+	// Users is the tutorial's user_list_view (IsAuthenticated).
+	Users
+	viewCount
+)
+
+var viewNames = [viewCount]string{"obtain", "refresh", "verify", "blacklist", "register", "users"}
+
+// String returns the view's configuration name.
+func (v View) String() string {
+	if v < viewCount {
+		return viewNames[v]
+	}
+	return "unknown"
+}
+
+// ParseView returns the view with a configuration name ("obtain",
+// "refresh", "verify", "blacklist", "register" or "users").
+func ParseView(name string) (View, bool) {
+	for i, n := range viewNames {
+		if n == name {
+			return View(i), true
+		}
+	}
+	return 0, false
+}
+
+// Views lists every view.
+func Views() []View {
+	vs := make([]View, viewCount)
+	for i := range vs {
+		vs[i] = View(i)
+	}
+	return vs
+}
+
+// allow is the Allow header of each view, as the reference sends it.
+var allow = [viewCount]string{
+	ObtainPair: "POST, OPTIONS",
+	Refresh:    "POST, OPTIONS",
+	Verify:     "POST, OPTIONS",
+	Blacklist:  "POST, OPTIONS",
+	Register:   "POST, OPTIONS",
+	Users:      "GET, OPTIONS",
+}
+
+// recorder remembers the status a view answered, for Hooks.View.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// ServeView answers r with view v as the DRF view would: content
+// negotiation, then authentication and permissions, then the method check,
+// then the view itself.
+func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
+	if v >= viewCount {
+		drf.Detail(http.StatusNotFound, "Not found.").Write(w)
+		return
+	}
+	h := w.Header()
+	h["Allow"] = []string{allow[v]}
+	h["Vary"] = []string{"Accept"}
+	h["X-Frame-Options"] = []string{"DENY"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Referrer-Policy"] = []string{"same-origin"}
+	rec := &recorder{ResponseWriter: w}
+	if s.hooks.View != nil {
+		w = rec
+		defer func() { s.hooks.View(v, rec.status) }()
+	}
+	// Accept: application/json; indent=N gets DRF's indented rendering.
+	w, done := drf.Indenting(w, r)
+	defer done()
+	if err := s.serveView(v, w, r); err != nil {
+		err.Write(w)
+	}
+}
+
+func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request) *drf.Error {
+	if !drf.AcceptsJSON(r) {
+		return drf.NotAcceptable()
+	}
+	// The token views have authentication_classes = (); register and users
+	// run JWTAuthentication (register with AllowAny, users with
+	// IsAuthenticated, which also covers OPTIONS).
+	switch v {
+	case Register, Users:
+		policy := Optional
+		if v == Users {
+			policy = Required
+		}
+		var res Result
+		s.auth.Authenticate(r, s.now(), &res)
+		s.auth.Release(&res)
+		if res.Outcome == Anonymous && policy == Required {
+			return s.auth.notProvided
+		}
+		if res.Outcome == Unavailable {
+			return s.unavailable // with this service's Retry-After
+		}
+		if e := res.Err(); e != nil {
+			return e
+		}
+	}
+	switch {
+	case r.Method == http.MethodOptions:
+		return writeBody(w, http.StatusOK, metadata[v])
+	case v == Users && r.Method == http.MethodGet:
+		return s.listUsers(w, r)
+	case v == Users || r.Method != http.MethodPost:
+		return drf.MethodNotAllowed(r.Method, allow[v])
+	}
+	data, perr := drf.Parse(r, s.set.MaxBodyBytes)
+	if perr != nil {
+		return perr
+	}
+	switch v {
+	case ObtainPair:
+		return s.obtain(w, r, data)
+	case Refresh:
+		return s.refresh(w, r, data)
+	case Verify:
+		return s.verify(w, r, data)
+	case Blacklist:
+		return s.blacklist(w, r, data)
+	default:
+		return s.register(w, r, data)
+	}
+}
+
+// tokenNotValid is the 401 simplejwt's InvalidToken sends from the token
+// views: {"detail":<message>,"code":"token_not_valid"}.
+func (s *Service) tokenNotValid(err error) *drf.Error {
+	msg := token.ErrInvalid.Message
+	var te *token.Error
+	if errors.As(err, &te) {
+		msg = te.Message
+	}
+	e := drf.DetailCode(http.StatusUnauthorized, msg, "token_not_valid")
+	e.Header = http.Header{"Www-Authenticate": {s.auth.Challenge()}}
+	return e
+}
+
+var noActiveAccount = []byte(`{"detail":"No active account found with the given credentials"}`)
+
+func (s *Service) authFailed(body []byte) *drf.Error {
+	return &drf.Error{Status: http.StatusUnauthorized, Body: body,
+		Header: http.Header{"Www-Authenticate": {s.auth.Challenge()}}}
+}
+
+// tokenBody carries issued tokens; Cache-Control: no-store keeps them out
+// of caches (RFC 6749 §5.1; simplejwt sends no Cache-Control at all).
+func writeTokens(w http.ResponseWriter, status int, v any) *drf.Error {
+	w.Header()["Cache-Control"] = []string{"no-store"}
+	if err := drf.WriteJSON(w, status, v); err != nil {
+		return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
+	}
+	return nil
+}
+
+var (
+	usernameField = drf.CharField{Name: "username"}
+	passwordField = drf.CharField{Name: "password"}
+	refreshField  = drf.CharField{Name: "refresh"}
+	tokenField    = drf.CharField{Name: "token"}
+)
+
+type pairBody struct {
+	Refresh string `json:"refresh"`
+	Access  string `json:"access"`
+}
+
+// obtain is TokenObtainPairSerializer: ModelBackend.authenticate, then
+// RefreshToken.for_user (which records the outstanding token). The throttle
+// answers first, before any hashing; every other path hashes exactly once.
+func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	vals, errs := drf.ValidateChars(data, usernameField, passwordField)
+	if errs != nil {
+		return drf.FieldErrors(errs)
+	}
+	username, pw := vals[0], vals[1]
+	ctx, cancel := s.dbContext(r)
+	defer cancel()
+	now := s.now()
+	client := s.clientIP(r)
+	if s.throttle != nil {
+		wait, err := s.throttle.Check(ctx, username, client, now)
+		if err != nil {
+			return s.dbFault(ObtainPair, "login throttle", err)
+		}
+		if wait > 0 {
+			if s.hooks.LoginThrottled != nil {
+				s.hooks.LoginThrottled(r, username, wait)
+			}
+			return Throttled(wait)
+		}
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return s.dbFault(ObtainPair, "user by username", err)
+	}
+	cancel()
+	// An unknown user is checked against "", which hashes a dummy, so it
+	// costs what a wrong password does. The wait for a hashing slot and the
+	// hash have their own bounds (the gate's), not the database's.
+	var ok, mustUpdate bool
+	if e := s.hash(r.Context(), r, func() { ok, mustUpdate = s.passwords.Check(pw, u.Password) }); e != nil {
+		return e
+	}
+	ctx, cancel = s.dbContext(r)
+	defer cancel()
+	if !found || !ok || !u.IsActive {
+		return s.loginFailed(ctx, r, username, client, now)
+	}
+	if s.throttle != nil {
+		if err := s.throttle.Succeeded(ctx, username, client); err != nil {
+			s.log.Warn("clearing login failures", zap.Error(err))
+		}
+	}
+	pair, e := s.forUser(ctx, ObtainPair, u, now)
+	if e != nil {
+		return e
+	}
+	if s.set.UpdateLastLogin {
+		if err := s.store.SetLastLogin(ctx, u.ID, now); err != nil {
+			return s.dbFault(ObtainPair, "update last login", err)
+		}
+	}
+	if s.set.RehashPasswords && mustUpdate {
+		s.rehash(r, u.ID, pw)
+	}
+	return writeTokens(w, http.StatusOK, pair)
+}
+
+// forUser is RefreshToken.for_user followed by .access_token: a new pair
+// for u, its refresh token recorded as outstanding. The user is taught to
+// the index first: tokens issued here must work here at once, even for a
+// user another process created a moment ago and the change feed has not
+// reported yet.
+func (s *Service) forUser(ctx context.Context, v View, u store.User, now time.Time) (pairBody, *drf.Error) {
+	s.users.Learn(u.State())
+	refresh, access, err := s.codec.NewPair(s.tokenUserID(u), now)
+	if err != nil {
+		return pairBody{}, s.signingFailed(err)
+	}
+	if err := s.store.AddOutstanding(ctx, outstanding(u.ID, refresh)); err != nil {
+		return pairBody{}, s.dbFault(v, "add outstanding token", err)
+	}
+	return pairBody{Refresh: refresh.Token, Access: access.Token}, nil
+}
+
+// signingFailed logs a token that could not be signed (a key problem) and
+// returns DRF's 500.
+func (s *Service) signingFailed(err error) *drf.Error {
+	s.log.Error("signing tokens", zap.Error(err))
+	return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
+}
+
+// loginFailed counts a refused login and answers it. A throttle that
+// cannot count is logged, not fatal: the login was refused anyway.
+func (s *Service) loginFailed(ctx context.Context, r *http.Request, username, client string, now time.Time) *drf.Error {
+	if s.hooks.LoginFailed != nil {
+		s.hooks.LoginFailed(r, username)
+	}
+	if s.throttle != nil {
+		if err := s.throttle.Failed(ctx, username, client, now); err != nil {
+			s.log.Warn("counting a login failure", zap.Error(err))
+		}
+	}
+	return s.authFailed(noActiveAccount)
+}
+
+// rehash stores a password hashed with the preferred hasher. A failure (or
+// a busy gate) is logged and otherwise ignored: the old hash still works.
+func (s *Service) rehash(r *http.Request, id int64, pw string) {
+	var enc string
+	var err error
+	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
+		return
+	}
+	if err == nil {
+		ctx, cancel := s.dbContext(r)
+		err = s.store.SetPassword(ctx, id, enc)
+		cancel()
+	}
+	if err != nil {
+		s.log.Warn("re-hashing password", zap.Int64("user_id", id), zap.Error(err))
+	}
+}
+
+// outstanding is the OutstandingToken row simplejwt's for_user writes.
+func outstanding(userID int64, refresh token.Issued) store.OutstandingToken {
+	created := refresh.IssuedAt.UTC()
+	return store.OutstandingToken{
+		UserID: &userID, JTI: refresh.JTI, Token: refresh.Token,
+		CreatedAt: &created, ExpiresAt: refresh.ExpiresAt.UTC(),
+	}
+}
+
+type accessBody struct {
+	Access string `json:"access"`
+}
+
+type rotatedBody struct {
+	Access  string `json:"access"`
+	Refresh string `json:"refresh"`
+}
+
+var noActiveAccountForToken = []byte(`{"detail":"No active account found for the given token.","code":"no_active_account"}`)
+
+// refresh is TokenRefreshSerializer with RefreshToken's checks, in
+// simplejwt's order: decode, blacklist, exp/jti/type. Then, unlike
+// simplejwt 5.2.2, the user must still exist and be active.
+func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	ctx, cancel := s.dbContext(r)
+	defer cancel()
+	now := s.now()
+	raw, jti, cl, e := s.refreshToken(ctx, Refresh, data, now)
+	if e != nil {
+		return e
+	}
+	if uid, ok := cl.UserID(); ok {
+		if !s.users.Loaded() {
+			return s.unavailable
+		}
+		if st, found := s.lookupClaimUser(uid); !found || !st.IsActive {
+			return s.authFailed(noActiveAccountForToken)
+		}
+	}
+	access, err := s.codec.AccessFor(cl, now)
+	if err != nil {
+		return s.signingFailed(err)
+	}
+	if !s.set.RotateRefreshTokens {
+		return writeTokens(w, http.StatusOK, accessBody{Access: access.Token})
+	}
+	if s.set.BlacklistAfterRotation {
+		if e := s.blacklistRefresh(ctx, Refresh, "blacklist after rotation", raw, jti, cl, now); e != nil {
+			return e
+		}
+	}
+	rotated, err := s.codec.Rotate(cl, now)
+	if err != nil {
+		return s.signingFailed(err)
+	}
+	return writeTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
+}
+
+// refreshToken is RefreshToken(attrs["refresh"]) of the refresh and
+// blacklist serializers: the field, then simplejwt's checks in its order:
+// decode, the blacklist (BlacklistMixin.verify), then exp, jti and type.
+func (s *Service) refreshToken(ctx context.Context, v View, data drf.Data, now time.Time) (raw, jti string, cl *token.Claims, e *drf.Error) {
+	vals, errs := drf.ValidateChars(data, refreshField)
+	if errs != nil {
+		return "", "", nil, drf.FieldErrors(errs)
+	}
+	raw = vals[0]
+	cl, err := s.codec.Decode(raw, now)
+	if err != nil {
+		return "", "", nil, s.tokenNotValid(err)
+	}
+	if jti, e = s.checkNotBlacklisted(ctx, v, cl); e != nil {
+		return "", "", nil, e
+	}
+	if err := s.codec.Check(cl, token.Refresh); err != nil {
+		return "", "", nil, s.tokenNotValid(err)
+	}
+	return raw, jti, cl, nil
+}
+
+// checkNotBlacklisted is BlacklistMixin.check_blacklist. A token without a
+// jti is refused with "Token has no id" (simplejwt fails with a 500).
+func (s *Service) checkNotBlacklisted(ctx context.Context, v View, cl *token.Claims) (string, *drf.Error) {
+	jti, ok := cl.JTI()
+	if !ok {
+		return "", s.tokenNotValid(token.ErrNoID)
+	}
+	black, err := s.store.IsBlacklisted(ctx, jti)
+	if err != nil {
+		return "", s.dbFault(v, "is blacklisted", err)
+	}
+	if black {
+		return "", s.tokenNotValid(token.ErrBlacklisted)
+	}
+	return jti, nil
+}
+
+var emptyObject = []byte(`{}`)
+
+// writeBody sends an exact JSON body; it returns nil so views can end with
+// it.
+func writeBody(w http.ResponseWriter, status int, body []byte) *drf.Error {
+	drf.WriteBody(w, status, body)
+	return nil
+}
+
+// verify is TokenVerifySerializer: an UntypedToken, and with
+// BLACKLIST_AFTER_ROTATION a blacklist lookup answered as a field error.
+func (s *Service) verify(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	vals, errs := drf.ValidateChars(data, tokenField)
+	if errs != nil {
+		return drf.FieldErrors(errs)
+	}
+	cl, err := s.codec.Decode(vals[0], s.now())
+	if err == nil {
+		err = s.codec.Check(cl, "")
+	}
+	if err != nil {
+		return s.tokenNotValid(err)
+	}
+	if s.set.BlacklistAfterRotation {
+		if jti, ok := cl.JTI(); ok {
+			ctx, cancel := s.dbContext(r)
+			defer cancel()
+			black, err := s.store.IsBlacklisted(ctx, jti)
+			if err != nil {
+				return s.dbFault(Verify, "is blacklisted", err)
+			}
+			if black {
+				var errs drf.Errors
+				errs.Add("non_field_errors", token.ErrBlacklisted.Message)
+				return drf.FieldErrors(&errs)
+			}
+		}
+	}
+	return writeBody(w, http.StatusOK, emptyObject)
+}
+
+// blacklist is TokenBlacklistSerializer: RefreshToken's checks, then
+// get-or-create the outstanding row and blacklist it.
+func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	ctx, cancel := s.dbContext(r)
+	defer cancel()
+	now := s.now()
+	raw, jti, cl, e := s.refreshToken(ctx, Blacklist, data, now)
+	if e != nil {
+		return e
+	}
+	if e := s.blacklistRefresh(ctx, Blacklist, "blacklist", raw, jti, cl, now); e != nil {
+		return e
+	}
+	return writeBody(w, http.StatusOK, emptyObject)
+}
+
+// blacklistRefresh gets or creates the outstanding row of the refresh
+// token raw and blacklists it. If a concurrent request blacklisted it
+// first (a refresh or logout of the same token), this one lost the race
+// and gets "Token is blacklisted"; op names the step in the log of a
+// database failure.
+func (s *Service) blacklistRefresh(ctx context.Context, v View, op, raw, jti string, cl *token.Claims, now time.Time) *drf.Error {
+	exp, _ := cl.ExpiresAt()
+	err := s.store.Blacklist(ctx, store.OutstandingToken{JTI: jti, Token: raw, ExpiresAt: exp.UTC()}, now.UTC())
+	switch {
+	case errors.Is(err, store.ErrAlreadyBlacklisted):
+		return s.tokenNotValid(token.ErrBlacklisted)
+	case err != nil:
+		return s.dbFault(v, op, err)
+	}
+	return nil
+}
+
+type userBody struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+// listUsers is the tutorial's user_list_view.
+func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) *drf.Error {
+	ctx, cancel := s.dbContext(r)
+	defer cancel()
+	users, err := s.store.ListUsers(ctx)
+	if err != nil {
+		return s.dbFault(Users, "list users", err)
+	}
+	out := make([]userBody, len(users))
+	for i, u := range users {
+		out[i] = userBody{ID: u.ID, Username: u.Username, Email: u.Email}
+	}
+	if err := drf.WriteJSON(w, http.StatusOK, out); err != nil {
+		return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
+	}
+	return nil
+}
