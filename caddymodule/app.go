@@ -1,0 +1,550 @@
+// Package caddymodule adapts jwtgate to Caddy: the jwtgate app (settings,
+// keys, the store), the jwt_auth and jwt_endpoints HTTP handlers, their
+// Caddyfile syntax, and the manage.py-style commands. The work itself is
+// done by the domain packages (token, password, store, simplejwt).
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/simplejwt"
+	"github.com/jwtgate/jwtgate/store"
+	"github.com/jwtgate/jwtgate/throttle"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the jwtgate app: the settings djangorestframework-simplejwt keeps
+// in SIMPLE_JWT, the signing keys, and the store of users and the token
+// blacklist. The jwt_auth and jwt_endpoints handlers use it. String
+// settings accept Caddy's runtime placeholders ({env.NAME}, {file.path}),
+// which keeps secrets out of the JSON config.
+type App struct {
+	// Store selects where users and the blacklist live. Default: an
+	// embedded SQLite file in Caddy's data directory.
+	Store *StoreConfig `json:"store,omitempty"`
+
+	// SigningKey is the HMAC secret (SIGNING_KEY, by default Django's
+	// SECRET_KEY), or a PEM private key for the RS and ES algorithms.
+	// HMAC keys must be at least 32 bytes. Use a placeholder such as
+	// {env.JWT_SIGNING_KEY} rather than the key itself.
+	SigningKey string `json:"signing_key,omitempty"`
+
+	// GenerateSigningKey, when SigningKey is empty, generates a random key
+	// on first start and keeps it in Caddy's data directory
+	// (jwtgate/signing_key, mode 0600) instead of refusing to start. For
+	// demos and single instances: every instance and the Django side need
+	// the same key.
+	GenerateSigningKey bool `json:"generate_signing_key,omitempty"`
+
+	// VerifyingKey is the PEM public key for RS and ES (VERIFYING_KEY);
+	// derived from SigningKey when empty.
+	VerifyingKey string `json:"verifying_key,omitempty"`
+
+	// Algorithm is the only JWS algorithm issued and accepted (ALGORITHM):
+	// HS256 (default), HS384, HS512, RS256, RS384, RS512, ES256, ES384 or
+	// ES512.
+	Algorithm string `json:"algorithm,omitempty"`
+
+	// AccessTokenLifetime is exp − iat of access tokens
+	// (ACCESS_TOKEN_LIFETIME). Default 5m.
+	AccessTokenLifetime caddy.Duration `json:"access_token_lifetime,omitempty"`
+
+	// RefreshTokenLifetime is exp − iat of refresh tokens
+	// (REFRESH_TOKEN_LIFETIME). Default 24h.
+	RefreshTokenLifetime caddy.Duration `json:"refresh_token_lifetime,omitempty"`
+
+	// RotateRefreshTokens makes refresh return a new refresh token too
+	// (ROTATE_REFRESH_TOKENS).
+	RotateRefreshTokens bool `json:"rotate_refresh_tokens,omitempty"`
+
+	// BlacklistAfterRotation blacklists the submitted refresh token when
+	// rotating, so each refresh token works once, and makes verify consult
+	// the blacklist (BLACKLIST_AFTER_ROTATION).
+	BlacklistAfterRotation bool `json:"blacklist_after_rotation,omitempty"`
+
+	// UpdateLastLogin makes a login set auth_user.last_login
+	// (UPDATE_LAST_LOGIN).
+	UpdateLastLogin bool `json:"update_last_login,omitempty"`
+
+	// Audience, when set, is written as "aud" and required (AUDIENCE).
+	Audience string `json:"audience,omitempty"`
+
+	// Issuer, when set, is written as "iss" and required (ISSUER).
+	Issuer string `json:"issuer,omitempty"`
+
+	// Leeway is the clock skew allowed on exp, nbf and iat (LEEWAY).
+	Leeway caddy.Duration `json:"leeway,omitempty"`
+
+	// AuthHeaderTypes are the accepted schemes of the auth header, compared
+	// exactly (AUTH_HEADER_TYPES). Default ["Bearer"].
+	AuthHeaderTypes []string `json:"auth_header_types,omitempty"`
+
+	// AuthHeaderName is the header carrying the token (AUTH_HEADER_NAME).
+	// Default Authorization; Django's HTTP_AUTHORIZATION form is accepted.
+	AuthHeaderName string `json:"auth_header_name,omitempty"`
+
+	// TokenCookie, when set, also accepts the access token from this
+	// cookie. A request whose header and cookie carry different tokens is
+	// refused.
+	TokenCookie string `json:"token_cookie,omitempty"`
+
+	// TokenQuery, when set, also accepts the access token from this query
+	// parameter (tokens in URLs end up in logs: prefer the header).
+	TokenQuery string `json:"token_query,omitempty"`
+
+	// UserIDField is the auth_user field tokens carry (USER_ID_FIELD): "id"
+	// (default) or "username".
+	UserIDField string `json:"user_id_field,omitempty"`
+
+	// UserIDClaim names the claim holding it (USER_ID_CLAIM). Default
+	// "user_id".
+	UserIDClaim string `json:"user_id_claim,omitempty"`
+
+	// TokenTypeClaim names the token type claim (TOKEN_TYPE_CLAIM).
+	// Default "token_type"; an empty string disables the type check.
+	TokenTypeClaim *string `json:"token_type_claim,omitempty"`
+
+	// JTIClaim names the token id claim (JTI_CLAIM). Default "jti"; an
+	// empty string disables the id requirement (and the blacklist, which
+	// needs ids).
+	JTIClaim *string `json:"jti_claim,omitempty"`
+
+	// UserIDHeader is the request header that tells the upstream who the
+	// user is: auth_user.id. Default X-User-Id.
+	UserIDHeader string `json:"user_id_header,omitempty"`
+
+	// UsernameHeader, when set, also sends the username in this header.
+	UsernameHeader string `json:"username_header,omitempty"`
+
+	// ClaimHeaders sends claims of the access token upstream: claim name →
+	// header name. A JSON string claim is sent unquoted, any other value
+	// as compact JSON; a value that is not a valid header value is not
+	// sent.
+	ClaimHeaders map[string]string `json:"claim_headers,omitempty"`
+
+	// PassAuthorization keeps the token of an authenticated request when
+	// proxying. By default it is removed from wherever it came (the
+	// Authorization header, the token cookie, the token query parameter),
+	// so the upstream never sees tokens; enable it for an upstream that
+	// still authenticates the token itself. Other schemes (Basic, Token …)
+	// and other cookies and parameters are always passed on.
+	PassAuthorization bool `json:"pass_authorization,omitempty"`
+
+	// PasswordIterations is the PBKDF2-SHA256 iteration count of new
+	// password hashes. Default 1,000,000 (Django 5.2); use 260000 when
+	// Django 3.2 shares the table, or it re-hashes at each login it
+	// handles. Existing hashes verify at any count.
+	PasswordIterations int `json:"password_iterations,omitempty"`
+
+	// RehashPasswords re-hashes, at login, a password whose algorithm or
+	// iteration count differs from the preferred one, as Django does. Off
+	// by default so that the gateway leaves Django's hashes alone.
+	RehashPasswords bool `json:"rehash_passwords,omitempty"`
+
+	// RegisterValidatePassword runs Django's default password validators
+	// (length, common passwords, numeric, similarity) on register.
+	RegisterValidatePassword bool `json:"register_validate_password,omitempty"`
+
+	// LoginThrottle limits failed logins per client address and per
+	// account, in the shape of django-axes, with counters in the store that
+	// every instance shares; a refused login gets 429 with Retry-After.
+	// Default on: see ThrottleConfig. The client address is Caddy's: the
+	// connection's, or X-Forwarded-For only from the servers'
+	// trusted_proxies.
+	LoginThrottle *ThrottleConfig `json:"login_throttle,omitempty"`
+
+	// HashWorkers bounds the password hashes computed at once (logins,
+	// registrations). Default half the CPUs, at least one, so a storm of
+	// logins leaves CPU for proxying.
+	HashWorkers int `json:"hash_workers,omitempty"`
+
+	// HashQueue bounds the requests waiting for a hashing slot; more get
+	// 503 with Retry-After at once. Default 8 per worker.
+	HashQueue int `json:"hash_queue,omitempty"`
+
+	// HashWait is the longest a request waits for a hashing slot before it
+	// gets 503. Default 2s.
+	HashWait caddy.Duration `json:"hash_wait,omitempty"`
+
+	// MaxBodySize bounds the request bodies of the token routes, in bytes.
+	// Default 64 KiB; larger bodies get 413.
+	MaxBodySize int64 `json:"max_body_size,omitempty"`
+
+	// DBTimeout bounds each database call of a request. Default 5s; the
+	// request then gets 503 with Retry-After.
+	DBTimeout caddy.Duration `json:"db_timeout,omitempty"`
+
+	// RetryAfter is the Retry-After of 503 answers. Default 5s.
+	RetryAfter caddy.Duration `json:"retry_after,omitempty"`
+
+	codec    *token.Codec
+	store    *storeHandle
+	storeKey string
+	auth     *simplejwt.Authenticator
+	service  *simplejwt.Service
+	identity identityHeaders
+	metrics  *metrics
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "jwtgate",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// Provision builds the codec, opens (or reuses) the store and sets up the
+// views.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger(a)
+	repl := caddy.NewReplacer()
+
+	cfg, err := a.tokenConfig(repl)
+	if err != nil {
+		return err
+	}
+	a.codec, err = token.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	rs, err := a.Store.resolve(repl, a.UserIDField == "username")
+	if err != nil {
+		return err
+	}
+	key := rs.poolKey()
+	a.store, err = loadStore(rs, key, a.logger)
+	if err != nil {
+		return err
+	}
+	a.storeKey = key // what Cleanup lets go of
+	a.waitForUsers()
+
+	a.metrics = registerMetrics(ctx.GetMetricsRegistry(), a.store.users)
+
+	passwords := password.DefaultSet(a.PasswordIterations)
+	passwords.OnHash = a.metrics.hashed
+	th, err := a.LoginThrottle.build(a.store.store)
+	if err != nil {
+		return err
+	}
+
+	a.auth, err = simplejwt.NewAuthenticator(a.codec, a.store.users, simplejwt.AuthenticatorConfig{
+		HeaderName:  a.AuthHeaderName,
+		HeaderTypes: a.AuthHeaderTypes,
+		Cookie:      a.TokenCookie,
+		Query:       a.TokenQuery,
+		ByUsername:  a.UserIDField == "username",
+		RetryAfter:  time.Duration(a.RetryAfter),
+	})
+	if err != nil {
+		return err
+	}
+	a.identity, err = newIdentityHeaders(a, cfg.ExtraClaims)
+	if err != nil {
+		return err
+	}
+	a.service, err = simplejwt.NewService(simplejwt.Config{
+		Codec: a.codec, Store: a.store.store, Passwords: passwords, Users: a.store.users, Auth: a.auth,
+		Settings: simplejwt.Settings{
+			RotateRefreshTokens:    a.RotateRefreshTokens,
+			BlacklistAfterRotation: a.BlacklistAfterRotation,
+			UpdateLastLogin:        a.UpdateLastLogin,
+			RehashPasswords:        a.RehashPasswords,
+			UserIDField:            a.UserIDField,
+			ValidatePasswords:      a.RegisterValidatePassword,
+			MaxBodyBytes:           a.MaxBodySize,
+			DBTimeout:              time.Duration(a.DBTimeout),
+			RetryAfter:             time.Duration(a.RetryAfter),
+		},
+		Logger:   a.logger,
+		Throttle: th,
+		HashGate: password.NewGate(a.HashWorkers, a.HashQueue, time.Duration(a.HashWait)),
+		ClientIP: clientIP,
+		Hooks: simplejwt.Hooks{
+			View: a.metrics.view,
+			// One stable line per failed login, for fail2ban (see
+			// SECURITY.md); never the password.
+			LoginFailed: func(r *http.Request, username string) {
+				a.metrics.loginFailures.Inc()
+				a.logger.Info("login failed", zap.String("username", username), zap.String("client_ip", clientIP(r)))
+			},
+			LoginThrottled: func(r *http.Request, username string, wait time.Duration) {
+				a.metrics.loginThrottled.Inc()
+				a.logger.Warn("login throttled", zap.String("username", username), zap.String("client_ip", clientIP(r)),
+					zap.Duration("retry_after", wait))
+			},
+			HashBusy: func(r *http.Request) {
+				a.metrics.hashBusy.Inc()
+			},
+		},
+	})
+	return err
+}
+
+// ThrottleConfig sets the login throttle. Omitted limits take their
+// defaults; 0 disables a limit.
+type ThrottleConfig struct {
+	// Disabled turns the throttle off.
+	Disabled bool `json:"disabled,omitempty"`
+	// PerClient is how many failed logins one client address may make,
+	// for any usernames, within Window. Default 20.
+	PerClient *int `json:"per_client,omitempty"`
+	// PerAccount is how many failed logins one username may have from one
+	// client address within Window. Default 5. Failures from one address
+	// never lock the account out for another.
+	PerAccount *int `json:"per_account,omitempty"`
+	// PerAccountAnyClient is how many failed logins one username may have
+	// from all addresses within Window. Default 0 (off): when on, anyone
+	// can lock that account out until the window ends.
+	PerAccountAnyClient *int `json:"per_account_any_client,omitempty"`
+	// Window is how long failures count from the first of a window, and so
+	// how long a refused client waits at most. Default 15m.
+	Window caddy.Duration `json:"window,omitempty"`
+}
+
+// build returns the throttle the config describes, or nil when disabled.
+func (c *ThrottleConfig) build(s store.Store) (*throttle.Throttle, error) {
+	cfg := throttle.DefaultConfig()
+	if c != nil {
+		if c.Disabled {
+			return nil, nil
+		}
+		if c.PerClient != nil {
+			cfg.PerClient = *c.PerClient
+		}
+		if c.PerAccount != nil {
+			cfg.PerAccount = *c.PerAccount
+		}
+		if c.PerAccountAnyClient != nil {
+			cfg.PerAccountAnyClient = *c.PerAccountAnyClient
+		}
+		if c.Window != 0 {
+			cfg.Window = time.Duration(c.Window)
+		}
+	}
+	t, err := throttle.New(s, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("login_throttle: %w", err)
+	}
+	return t, nil
+}
+
+// clientIP is the client address as Caddy determined it: the connection's
+// address, or the forwarded one when the request came through one of the
+// server's trusted_proxies.
+func clientIP(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	return remoteIP(r)
+}
+
+// waitForUsers waits, at most db_timeout, until the store's user table is
+// in memory. Caddy keeps serving the previous config until Provision
+// returns, so a reload onto a new store does not answer 503 while the
+// users load; a database that is down only delays the start.
+func (a *App) waitForUsers() {
+	wait := time.Duration(a.DBTimeout)
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-a.store.users.Ready():
+	case <-t.C:
+		a.logger.Warn("the user table is not in memory yet; protected routes answer 503 until the database answers",
+			zap.Duration("waited", wait))
+	}
+}
+
+// tokenConfig turns the settings into the codec's configuration.
+func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
+	cfg := token.DefaultConfig()
+	if a.Algorithm != "" {
+		cfg.Algorithm = a.Algorithm
+	}
+	key, err := a.signingKey(repl, cfg.Algorithm)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.SigningKey = key
+	if a.VerifyingKey != "" {
+		cfg.VerifyingKey = []byte(repl.ReplaceKnown(a.VerifyingKey, ""))
+	}
+	if a.AccessTokenLifetime != 0 {
+		cfg.AccessLifetime = time.Duration(a.AccessTokenLifetime)
+	}
+	if a.RefreshTokenLifetime != 0 {
+		cfg.RefreshLifetime = time.Duration(a.RefreshTokenLifetime)
+	}
+	if cfg.AccessLifetime <= 0 || cfg.RefreshLifetime <= 0 {
+		return cfg, fmt.Errorf("token lifetimes must be positive durations, such as 5m and 24h")
+	}
+	cfg.Audience = repl.ReplaceKnown(a.Audience, "")
+	cfg.Issuer = repl.ReplaceKnown(a.Issuer, "")
+	if a.Leeway < 0 {
+		return cfg, fmt.Errorf("leeway must not be negative")
+	}
+	cfg.Leeway = time.Duration(a.Leeway)
+	if a.UserIDClaim != "" {
+		cfg.UserIDClaim = a.UserIDClaim
+	}
+	if a.TokenTypeClaim != nil {
+		cfg.TokenTypeClaim = *a.TokenTypeClaim
+	}
+	if a.JTIClaim != nil {
+		cfg.JTIClaim = *a.JTIClaim
+	}
+	switch a.UserIDField {
+	case "", "id", "username":
+	default:
+		return cfg, fmt.Errorf(`user_id_field must be "id" or "username", not %q`, a.UserIDField)
+	}
+	for claim := range a.ClaimHeaders {
+		cfg.ExtraClaims = append(cfg.ExtraClaims, claim)
+	}
+	return cfg, nil
+}
+
+// Start implements caddy.App; the work happens in Provision.
+func (a *App) Start() error { return nil }
+
+// Stop implements caddy.App.
+func (a *App) Stop() error { return nil }
+
+// Cleanup lets go of the store; the last config using it closes it.
+func (a *App) Cleanup() error {
+	if a.storeKey != "" {
+		if _, err := stores.Delete(a.storeKey); err != nil {
+			return err
+		}
+		a.storeKey = ""
+	}
+	return nil
+}
+
+// identityHeaders are the request headers jwtgate sets for the upstream,
+// and deletes from every incoming request.
+type identityHeaders struct {
+	userID   string
+	username string
+	claims   []string // header per token.Config.ExtraClaims entry
+	all      []string // canonical names of every header above
+}
+
+func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
+	h := identityHeaders{userID: "X-User-Id"}
+	if a.UserIDHeader != "" {
+		h.userID = a.UserIDHeader
+	}
+	h.username = a.UsernameHeader
+	for _, c := range extraClaims {
+		h.claims = append(h.claims, a.ClaimHeaders[c])
+	}
+	names := append([]string{h.userID, h.username}, h.claims...)
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if !validHeaderName(n) {
+			return h, fmt.Errorf("%q is not a valid header name", n)
+		}
+		c := textproto.CanonicalMIMEHeaderKey(n)
+		if strings.EqualFold(c, "Authorization") || strings.EqualFold(c, HeaderNameOf(a)) {
+			return h, fmt.Errorf("the identity header %q would overwrite the token header", n)
+		}
+		if !seen[c] {
+			seen[c] = true
+			h.all = append(h.all, c)
+		}
+	}
+	h.userID = textproto.CanonicalMIMEHeaderKey(h.userID)
+	if h.username != "" {
+		h.username = textproto.CanonicalMIMEHeaderKey(h.username)
+	}
+	for i, c := range h.claims {
+		h.claims[i] = textproto.CanonicalMIMEHeaderKey(c)
+	}
+	return h, nil
+}
+
+// HeaderNameOf returns the canonical name of the header an App reads
+// tokens from.
+func HeaderNameOf(a *App) string { return simplejwt.HeaderName(a.AuthHeaderName) }
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// strip deletes every identity header from h, whatever its case and
+// however often it was sent, including spellings with underscores, which
+// some upstreams (WSGI, CGI) read as the same header.
+func (ih *identityHeaders) strip(h http.Header) {
+	for _, name := range ih.all {
+		delete(h, name)
+	}
+	for k := range h {
+		for _, name := range ih.all {
+			if sameHeader(k, name) {
+				delete(h, k)
+				break
+			}
+		}
+	}
+}
+
+// sameHeader compares header names ignoring case and treating '_' as '-'.
+func sameHeader(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if x|0x20 != y|0x20 || (x != y && !isLetter(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// Interface guards.
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

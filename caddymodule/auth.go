@@ -1,0 +1,156 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/jwtgate/jwtgate/drf"
+	"github.com/jwtgate/jwtgate/simplejwt"
+	"github.com/jwtgate/jwtgate/token"
+)
+
+func init() {
+	caddy.RegisterModule(Auth{})
+}
+
+// Auth is the jwt_auth handler: simplejwt's JWTAuthentication with a DRF
+// permission policy, in front of whatever the route does next (usually
+// reverse_proxy).
+//
+// It first deletes the identity headers (X-User-Id and the others the app
+// sets) from the request, in any case or spelling, so a client can never
+// pass its own. Then it verifies the access token without touching the
+// database, refuses the request with simplejwt's 401 JSON when the policy
+// requires, and otherwise sets the identity headers and the
+// {http.auth.user.id} and {http.auth.user.username} placeholders and calls
+// the next handler. CORS preflight requests pass without a token.
+type Auth struct {
+	// Policy is the DRF permission class to enforce: "required"
+	// (IsAuthenticated, the default), "optional" (AllowAny: no token is
+	// anonymous, but a bad token is still refused) or "read_only"
+	// (IsAuthenticatedOrReadOnly: GET, HEAD and OPTIONS optional, other
+	// methods required).
+	Policy string `json:"policy,omitempty"`
+
+	app    *App
+	policy simplejwt.Policy
+}
+
+// CaddyModule returns the Caddy module information.
+func (Auth) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.jwt_auth",
+		New: func() caddy.Module { return new(Auth) },
+	}
+}
+
+// ParsePolicy returns the policy with this configuration name.
+func ParsePolicy(name string) (simplejwt.Policy, error) {
+	switch name {
+	case "", "required":
+		return simplejwt.Required, nil
+	case "optional":
+		return simplejwt.Optional, nil
+	case "read_only":
+		return simplejwt.ReadOnly, nil
+	}
+	return 0, fmt.Errorf(`unknown jwt_auth policy %q: use "required", "optional" or "read_only"`, name)
+}
+
+// Provision finds the jwtgate app.
+func (h *Auth) Provision(ctx caddy.Context) error {
+	var err error
+	if h.policy, err = ParsePolicy(h.Policy); err != nil {
+		return err
+	}
+	app, err := ctx.App("jwtgate")
+	if err != nil {
+		return fmt.Errorf("jwt_auth needs the jwtgate app: %w", err)
+	}
+	h.app = app.(*App)
+	return nil
+}
+
+// authVar marks a request an earlier jwt_auth handler of the same request
+// already authenticated (true) or found anonymous (false), so stacked
+// handlers (a site-wide optional one and a route's required one) verify
+// once and do not strip the headers the first one set.
+const authVar = "jwtgate.authenticated"
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	app := h.app
+	if prior, ok := caddyhttp.GetVar(r.Context(), authVar).(bool); ok {
+		if !prior && simplejwt.RequiresUser(h.policy, r) {
+			app.metrics.authOutcome(simplejwt.NotProvided)
+			w, done := drf.Indenting(w, r)
+			app.auth.NotProvided().Write(w)
+			done()
+			return nil
+		}
+		return next.ServeHTTP(w, r)
+	}
+	app.identity.strip(r.Header)
+
+	var res simplejwt.Result
+	app.auth.Check(r, h.policy, time.Now(), &res)
+	app.metrics.authOutcome(res.Outcome)
+	if e := res.Err(); e != nil {
+		app.auth.Release(&res)
+		w, done := drf.Indenting(w, r)
+		e.Write(w)
+		done()
+		return nil
+	}
+	if res.Outcome == simplejwt.Authenticated {
+		app.setIdentity(r, &res)
+	}
+	app.auth.Release(&res)
+	caddyhttp.SetVar(r.Context(), authVar, res.Outcome == simplejwt.Authenticated)
+	return next.ServeHTTP(w, r)
+}
+
+// setIdentity tells the upstream, and later handlers, who the user is.
+func (a *App) setIdentity(r *http.Request, res *simplejwt.Result) {
+	id := strconv.FormatInt(res.User.ID, 10)
+	h := r.Header
+	h[a.identity.userID] = []string{id}
+	if a.identity.username != "" {
+		h[a.identity.username] = []string{res.User.Username}
+	}
+	for i, name := range a.identity.claims {
+		if raw := res.Claim(i); raw != nil {
+			if v, ok := token.HeaderValue(raw); ok {
+				h[name] = []string{v}
+			}
+		}
+	}
+	if !a.PassAuthorization {
+		a.auth.RemoveToken(r, res)
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.user.id", id)
+		repl.Set("http.auth.user.username", res.User.Username)
+	}
+}
+
+// remoteIP is the client's address without the port.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Auth)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Auth)(nil)
+)

@@ -1,0 +1,429 @@
+package caddymodule
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+
+	"github.com/jwtgate/jwtgate/simplejwt"
+)
+
+func init() {
+	httpcaddyfile.RegisterGlobalOption("jwtgate", parseGlobal)
+	httpcaddyfile.RegisterHandlerDirective("jwt_auth", parseAuth)
+	httpcaddyfile.RegisterDirective("jwt_endpoints", parseEndpoints)
+	// The token routes ignore the Authorization header, as simplejwt's
+	// views do, so they come before any jwt_auth; jwt_auth comes with the
+	// other authentication handlers, before request_header and
+	// reverse_proxy, so later directives can use {http.auth.user.id}.
+	httpcaddyfile.RegisterDirectiveOrder("jwt_endpoints", httpcaddyfile.Before, "basicauth")
+	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "forward_auth")
+}
+
+// parseGlobal parses the jwtgate global option:
+//
+//	jwtgate {
+//		store [<url>] {
+//			sqlite_path     <path>
+//			migrate         true|false
+//			schema          <name>
+//			max_conns       <n>
+//			min_conns       <n>
+//			connect_timeout <duration>
+//		}
+//		signing_key                <key>
+//		generate_signing_key       true|false
+//		verifying_key              <pem>
+//		algorithm                  HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512
+//		access_token_lifetime      <duration>
+//		refresh_token_lifetime     <duration>
+//		rotate_refresh_tokens      true|false
+//		blacklist_after_rotation   true|false
+//		update_last_login          true|false
+//		audience                   <aud>
+//		issuer                     <iss>
+//		leeway                     <duration>
+//		auth_header_types          <type...>
+//		auth_header_name           <header>
+//		token_cookie               <name>
+//		token_query                <name>
+//		user_id_field              id|username
+//		user_id_claim              <claim>
+//		token_type_claim           <claim>|off
+//		jti_claim                  <claim>|off
+//		user_id_header             <header>
+//		username_header            <header>
+//		claim_header               <claim> <header>
+//		pass_authorization         true|false
+//		password_iterations        <n>
+//		rehash_passwords           true|false
+//		register_validate_password true|false
+//		login_throttle off | {
+//			per_client             <n>
+//			per_account            <n>
+//			per_account_any_client <n>
+//			window                 <duration>
+//		}
+//		hash_workers               <n>
+//		hash_queue                 <n>
+//		hash_wait                  <duration>
+//		max_body_size              <size>
+//		db_timeout                 <duration>
+//		retry_after                <duration>
+//	}
+//
+// Boolean options take true/false (or 1/0, yes/no, on/off) and must be
+// given a value: Caddy substitutes {$VAR} textually, so an unset or empty
+// variable would otherwise leave a bare option that reads as true. Give
+// env-fed booleans a default, as {$ROTATE_REFRESH_TOKENS:false}.
+func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
+	app := new(App)
+	if existing != nil {
+		return nil, d.Err("jwtgate may be configured only once")
+	}
+	d.Next() // option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		var err error
+		switch opt {
+		case "store":
+			app.Store, err = parseStore(d)
+		case "signing_key":
+			app.SigningKey, err = oneArg(d)
+		case "generate_signing_key":
+			app.GenerateSigningKey, err = boolArg(d)
+		case "verifying_key":
+			app.VerifyingKey, err = oneArg(d)
+		case "algorithm":
+			app.Algorithm, err = oneArg(d)
+		case "access_token_lifetime":
+			app.AccessTokenLifetime, err = durationArg(d)
+		case "refresh_token_lifetime":
+			app.RefreshTokenLifetime, err = durationArg(d)
+		case "rotate_refresh_tokens":
+			app.RotateRefreshTokens, err = boolArg(d)
+		case "blacklist_after_rotation":
+			app.BlacklistAfterRotation, err = boolArg(d)
+		case "update_last_login":
+			app.UpdateLastLogin, err = boolArg(d)
+		case "audience":
+			app.Audience, err = oneArg(d)
+		case "issuer":
+			app.Issuer, err = oneArg(d)
+		case "leeway":
+			app.Leeway, err = durationArg(d)
+		case "auth_header_types":
+			app.AuthHeaderTypes = d.RemainingArgs()
+			if len(app.AuthHeaderTypes) == 0 {
+				err = d.ArgErr()
+			}
+		case "auth_header_name":
+			app.AuthHeaderName, err = oneArg(d)
+		case "token_cookie":
+			app.TokenCookie, err = oneArg(d)
+		case "token_query":
+			app.TokenQuery, err = oneArg(d)
+		case "user_id_field":
+			app.UserIDField, err = oneArg(d)
+		case "user_id_claim":
+			app.UserIDClaim, err = oneArg(d)
+		case "token_type_claim":
+			app.TokenTypeClaim, err = claimArg(d)
+		case "jti_claim":
+			app.JTIClaim, err = claimArg(d)
+		case "user_id_header":
+			app.UserIDHeader, err = oneArg(d)
+		case "username_header":
+			app.UsernameHeader, err = oneArg(d)
+		case "claim_header":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return nil, d.Err("claim_header takes a claim name and a header name")
+			}
+			if app.ClaimHeaders == nil {
+				app.ClaimHeaders = map[string]string{}
+			}
+			app.ClaimHeaders[args[0]] = args[1]
+		case "pass_authorization":
+			app.PassAuthorization, err = boolArg(d)
+		case "password_iterations":
+			app.PasswordIterations, err = intArg(d)
+		case "rehash_passwords":
+			app.RehashPasswords, err = boolArg(d)
+		case "register_validate_password":
+			app.RegisterValidatePassword, err = boolArg(d)
+		case "login_throttle":
+			app.LoginThrottle, err = parseThrottle(d)
+		case "hash_workers":
+			app.HashWorkers, err = intArg(d)
+		case "hash_queue":
+			app.HashQueue, err = intArg(d)
+		case "hash_wait":
+			app.HashWait, err = durationArg(d)
+		case "max_body_size":
+			var s string
+			if s, err = oneArg(d); err == nil {
+				var n uint64
+				n, err = humanize.ParseBytes(s)
+				if err != nil {
+					err = d.Errf("max_body_size: %v", err)
+				}
+				app.MaxBodySize = int64(n)
+			}
+		case "db_timeout":
+			app.DBTimeout, err = durationArg(d)
+		case "retry_after":
+			app.RetryAfter, err = durationArg(d)
+		default:
+			return nil, d.Errf("unknown jwtgate option %q", opt)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return httpcaddyfile.App{Name: "jwtgate", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// parseStore parses the store option and its block.
+func parseStore(d *caddyfile.Dispenser) (*StoreConfig, error) {
+	sc := new(StoreConfig)
+	if d.NextArg() {
+		sc.URL = d.Val()
+	}
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "sqlite_path":
+			sc.SQLitePath, err = oneArg(d)
+		case "migrate":
+			var b bool
+			b, err = boolArg(d)
+			sc.Migrate = &b
+		case "schema":
+			sc.Schema, err = oneArg(d)
+		case "max_conns":
+			sc.MaxConns, err = int32Arg(d)
+		case "min_conns":
+			sc.MinConns, err = int32Arg(d)
+		case "connect_timeout":
+			sc.ConnectTimeout, err = durationArg(d)
+		default:
+			return nil, d.Errf("unknown store option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+// parseThrottle parses `login_throttle off` or its block.
+func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
+	tc := new(ThrottleConfig)
+	if d.NextArg() {
+		if d.Val() != "off" || d.NextArg() {
+			return nil, d.Err("login_throttle takes off, or a block")
+		}
+		tc.Disabled = true
+		return tc, nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		var err error
+		switch opt {
+		case "per_client", "per_account", "per_account_any_client":
+			var n int
+			if n, err = intArg(d); err == nil {
+				switch opt {
+				case "per_client":
+					tc.PerClient = &n
+				case "per_account":
+					tc.PerAccount = &n
+				default:
+					tc.PerAccountAnyClient = &n
+				}
+			}
+		case "window":
+			tc.Window, err = durationArg(d)
+		default:
+			return nil, d.Errf("unknown login_throttle option %q", opt)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return tc, nil
+}
+
+// parseAuth parses `jwt_auth [<matcher>] [required|optional|read_only]`.
+func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	h.Next() // directive name
+	a := new(Auth)
+	if h.NextArg() {
+		a.Policy = h.Val()
+		if _, err := ParsePolicy(a.Policy); err != nil {
+			return nil, h.Err(err.Error())
+		}
+	}
+	if h.NextArg() {
+		return nil, h.ArgErr()
+	}
+	if h.NextBlock(0) {
+		return nil, h.Err("jwt_auth takes no block; its settings live in the global jwtgate option")
+	}
+	return a, nil
+}
+
+// parseEndpoints parses:
+//
+//	jwt_endpoints [<prefix>[*]] {
+//		<view> <path...>|off
+//	}
+//
+// where <view> is obtain, refresh, verify, blacklist, register or users and
+// paths are relative to the prefix.
+func parseEndpoints(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
+	h.Next() // directive name
+	e := new(Endpoints)
+	if h.NextArg() {
+		prefix := strings.TrimSuffix(h.Val(), "*")
+		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
+			return nil, h.Errf("jwt_endpoints takes a path prefix such as /userprofiles/* or /auth/, got %q", h.Val())
+		}
+		e.Prefix = prefix
+	}
+	if h.NextArg() {
+		return nil, h.ArgErr()
+	}
+	for h.NextBlock(0) {
+		name := h.Val()
+		if _, ok := simplejwt.ParseView(name); !ok {
+			return nil, h.Errf("unknown jwt_endpoints view %q; views are %s", name, viewList())
+		}
+		args := h.RemainingArgs()
+		switch {
+		case len(args) == 0:
+			return nil, h.Errf("%s needs paths, or off", name)
+		case len(args) == 1 && args[0] == "off":
+			e.Disable = append(e.Disable, name)
+		default:
+			if e.Paths == nil {
+				e.Paths = map[string][]string{}
+			}
+			e.Paths[name] = args
+		}
+	}
+	if _, err := e.routeTable(); err != nil {
+		return nil, h.Err(err.Error())
+	}
+	// The route matches only the prefix, so requests elsewhere (the
+	// proxied ones) skip the handler altogether, as with handle_path.
+	var match caddy.ModuleMap
+	if e.Prefix != "" && e.Prefix != "/" {
+		match = caddy.ModuleMap{"path": caddyconfig.JSON(caddyhttp.MatchPath{e.Prefix + "*"}, nil)}
+	}
+	if e.Prefix == "/" {
+		e.Prefix = "" // the default; keep the JSON short
+	}
+	return h.NewRoute(match, e), nil
+}
+
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+func intArg(d *caddyfile.Dispenser) (int, error) {
+	opt := d.Val()
+	s, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, d.Errf("%s takes a whole number, got %q", opt, s)
+	}
+	return n, nil
+}
+
+func int32Arg(d *caddyfile.Dispenser) (int32, error) {
+	n, err := intArg(d)
+	if err == nil && n > 1<<31-1 {
+		return 0, d.Errf("%d is too large", n)
+	}
+	return int32(n), err
+}
+
+// boolArg reads a boolean value, which must be present (see parseGlobal).
+func boolArg(d *caddyfile.Dispenser) (bool, error) {
+	opt := d.Val()
+	if !d.NextArg() {
+		return false, d.Errf("%s needs a value, true or false (if it comes from an environment variable, "+
+			"that variable is unset or empty: give it a default such as {$NAME:false})", opt)
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return false, d.ArgErr()
+	}
+	b, ok := ParseBool(v)
+	if !ok {
+		return false, d.Errf("%s takes true or false, got %q", opt, v)
+	}
+	return b, nil
+}
+
+// ParseBool reads the boolean spellings settings use in environment
+// variables: true/false, 1/0, yes/no, on/off, in any case.
+func ParseBool(s string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes", "on":
+		return true, true
+	case "false", "0", "no", "off":
+		return false, true
+	}
+	return false, false
+}
+
+func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
+	opt := d.Val()
+	s, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return 0, d.Errf("%s takes a duration such as 5m, 24h or 7d, got %q", opt, s)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// claimArg reads a claim name, or "off" for an empty name (the claim
+// disabled, as None in SIMPLE_JWT).
+func claimArg(d *caddyfile.Dispenser) (*string, error) {
+	s, err := oneArg(d)
+	if err != nil {
+		return nil, err
+	}
+	if s == "off" {
+		s = ""
+	}
+	return &s, nil
+}

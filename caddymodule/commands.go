@@ -1,0 +1,487 @@
+package caddymodule
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/simplejwt"
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// The manage.py habits of Django operators, as caddy subcommands. Each
+// finds the store from the same config `caddy run` uses (--config,
+// default ./Caddyfile), so one environment variable moves both, and each
+// works while the gateway runs: the gateway sees user changes within a
+// second.
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "createsuperuser",
+		Usage: "[--config <path>] [--adapter <name>] [--username <name>] [--email <address>] [--noinput]",
+		Short: "Creates a superuser in the jwtgate store (as Django's createsuperuser)",
+		Long: `
+Creates a user with is_staff and is_superuser set, in the store the config
+names. Without --noinput it prompts for what the flags do not give, and runs
+Django's password validators (you may bypass them). With --noinput the
+password comes from JWTGATE_SUPERUSER_PASSWORD (or DJANGO_SUPERUSER_PASSWORD)
+and --username is required, as Django's --noinput with
+DJANGO_SUPERUSER_PASSWORD.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			configFlags(cmd)
+			cmd.Flags().String("username", "", "Username of the new superuser")
+			cmd.Flags().String("email", "", "Email address of the new superuser")
+			cmd.Flags().Bool("noinput", false, "Do not prompt; take the password from JWTGATE_SUPERUSER_PASSWORD")
+			cmd.Flags().Bool("no-input", false, "Same as --noinput")
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmdCreateSuperuser(cmd) }
+		},
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "changepassword",
+		Usage: "[--config <path>] [--adapter <name>] [--password-stdin] [<username>]",
+		Short: "Changes a user's password in the jwtgate store (as Django's changepassword)",
+		Long: `
+Prompts twice for a new password of the user (default: the name of the
+current system user) and stores it hashed as Django would. With
+--password-stdin the password is read from the first line of standard input
+instead, for scripts.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			configFlags(cmd)
+			cmd.Flags().Bool("password-stdin", false, "Read the new password from standard input")
+			cmd.Args = cobra.MaximumNArgs(1)
+			cmd.RunE = func(cmd *cobra.Command, args []string) error { return cmdChangePassword(cmd, args) }
+		},
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "user",
+		Usage: "list|show|activate|deactivate|delete [<username>] [--config <path>]",
+		Short: "Lists, shows, activates, deactivates or deletes users of the jwtgate store",
+		Long: `
+Manages users of the store the config names. A deactivated or deleted user is
+refused on protected routes within a second, by every running gateway on the
+store; activating the user makes their unexpired tokens work again, as in
+Django. Delete refuses a user other tables still reference (deactivate it, or
+delete it through Django).
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			for _, sub := range []struct {
+				use, short string
+				args       cobra.PositionalArgs
+				run        func(*cobra.Command, []string) error
+			}{
+				{"list", "Lists users", cobra.NoArgs, cmdUserList},
+				{"show <username>", "Shows a user", cobra.ExactArgs(1), cmdUserShow},
+				{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userSetter(true)},
+				{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userSetter(false)},
+				{"delete <username>", "Deletes a user", cobra.ExactArgs(1), cmdUserDelete},
+			} {
+				c := &cobra.Command{Use: sub.use, Short: sub.short, Args: sub.args, RunE: sub.run}
+				configFlags(c)
+				cmd.AddCommand(c)
+			}
+		},
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "migrate",
+		Usage: "[--config <path>] [--adapter <name>]",
+		Short: "Creates jwtgate's tables in the store, in Django's layout (as Django's migrate)",
+		Long: `
+Creates auth_user, token_blacklist_outstandingtoken and
+token_blacklist_blacklistedtoken as Django's migrations make them, when they
+do not exist, and jwtgate's change feed. Tables that exist are left as they
+are. The gateway does the same at start-up unless the store sets migrate off.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			configFlags(cmd)
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+				return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+					if err := e.store.Migrate(ctx); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Tables ready in %s\n", e.desc)
+					return nil
+				})
+			}
+		},
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "flushexpiredtokens",
+		Usage: "[--config <path>] [--adapter <name>]",
+		Short: "Deletes expired outstanding and blacklisted tokens (as simplejwt's flushexpiredtokens)",
+		CobraFunc: func(cmd *cobra.Command) {
+			configFlags(cmd)
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+				return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+					n, err := e.store.FlushExpired(ctx, time.Now())
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d expired tokens\n", n)
+					return nil
+				})
+			}
+		},
+	})
+}
+
+func configFlags(cmd *cobra.Command) {
+	cmd.Flags().StringP("config", "c", "", "Configuration file (default: ./Caddyfile)")
+	cmd.Flags().StringP("adapter", "a", "", "Name of config adapter to apply")
+}
+
+// cliEnv is what a command needs: the app's settings and its store.
+type cliEnv struct {
+	app       *App
+	store     store.Store
+	desc      string
+	passwords *password.Set
+}
+
+// loadApp reads the jwtgate app's settings from the config, as `caddy run`
+// would find them.
+func loadApp(cmd *cobra.Command) (*App, error) {
+	configFile, _ := cmd.Flags().GetString("config")
+	adapter, _ := cmd.Flags().GetString("adapter")
+	cfgJSON, _, _, err := caddycmd.LoadConfig(configFile, adapter)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfgJSON) == 0 {
+		return nil, errors.New("no config: give --config, or run where the Caddyfile is")
+	}
+	var cfg struct {
+		Apps struct {
+			JWTGate json.RawMessage `json:"jwtgate"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	app := new(App)
+	if len(cfg.Apps.JWTGate) > 0 {
+		if err := json.Unmarshal(cfg.Apps.JWTGate, app); err != nil {
+			return nil, fmt.Errorf("reading the jwtgate app config: %w", err)
+		}
+	}
+	return app, nil
+}
+
+// withStore opens the config's store, runs f, and closes it.
+func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error {
+	app, err := loadApp(cmd)
+	if err != nil {
+		return err
+	}
+	rs, err := app.Store.resolve(caddy.NewReplacer(), app.UserIDField == "username")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := rs.open(ctx)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", rs.describe(), err)
+	}
+	defer s.Close()
+	if rs.Migrate {
+		// Commands may run before the gateway ever started.
+		if err := s.Migrate(ctx); err != nil {
+			return fmt.Errorf("preparing %s: %w", rs.describe(), err)
+		}
+	}
+	return f(ctx, &cliEnv{app: app, store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
+}
+
+func cmdCreateSuperuser(cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	username, _ := fl.GetString("username")
+	email, _ := fl.GetString("email")
+	noinput, _ := fl.GetBool("noinput")
+	if ni, _ := fl.GetBool("no-input"); ni {
+		noinput = true
+	}
+	return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+		out := cmd.OutOrStdout()
+		in := bufio.NewReader(cmd.InOrStdin())
+		var pw string
+		if noinput {
+			if username == "" {
+				return errors.New("you must use --username with --noinput")
+			}
+			pw = firstEnv("JWTGATE_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_PASSWORD")
+			if pw == "" {
+				return errors.New("set JWTGATE_SUPERUSER_PASSWORD to the password with --noinput")
+			}
+			if email == "" {
+				email = firstEnv("JWTGATE_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_EMAIL")
+			}
+		} else {
+			for username == "" {
+				def := ""
+				if u, err := user.Current(); err == nil {
+					def = u.Username
+				}
+				v, err := prompt(out, in, fmt.Sprintf("Username (leave blank to use '%s'): ", def))
+				if err != nil {
+					return err
+				}
+				if v == "" {
+					v = def
+				}
+				if msg := validUsernameCLI(v); msg != "" {
+					fmt.Fprintln(out, "Error: "+msg)
+					continue
+				}
+				if _, err := e.store.UserByUsername(ctx, v); err == nil {
+					fmt.Fprintln(out, "Error: That username is already taken.")
+					continue
+				}
+				username = v
+			}
+			if !fl.Changed("email") {
+				v, err := prompt(out, in, "Email address: ")
+				if err != nil {
+					return err
+				}
+				email = v
+			}
+			var err error
+			pw, err = promptNewPassword(out, in, cmd.InOrStdin(), password.UserAttributes{Username: username, Email: email})
+			if err != nil {
+				return err
+			}
+		}
+		if msg := validUsernameCLI(username); msg != "" {
+			return errors.New(msg)
+		}
+		enc, err := e.passwords.Encode(pw)
+		if err != nil {
+			return err
+		}
+		_, err = e.store.CreateUser(ctx, store.User{
+			Password: enc, Username: username, Email: email,
+			IsStaff: true, IsSuperuser: true, IsActive: true, DateJoined: time.Now().UTC(),
+		}, store.CreateUserOptions{})
+		if errors.Is(err, store.ErrUsernameTaken) {
+			return errors.New("that username is already taken")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "Superuser created successfully.")
+		return nil
+	})
+}
+
+func cmdChangePassword(cmd *cobra.Command, args []string) error {
+	username := ""
+	if len(args) == 1 {
+		username = args[0]
+	} else if u, err := user.Current(); err == nil {
+		username = u.Username
+	}
+	fromStdin, _ := cmd.Flags().GetBool("password-stdin")
+	return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+		out := cmd.OutOrStdout()
+		u, err := e.store.UserByUsername(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("user '%s' does not exist", username)
+		}
+		if err != nil {
+			return err
+		}
+		var pw string
+		if fromStdin {
+			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			pw = strings.TrimRight(line, "\r\n")
+			if pw == "" {
+				return errors.New("no password on standard input")
+			}
+		} else {
+			fmt.Fprintf(out, "Changing password for user '%s'\n", username)
+			pw, err = promptNewPassword(out, bufio.NewReader(cmd.InOrStdin()), cmd.InOrStdin(),
+				password.UserAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email})
+			if err != nil {
+				return err
+			}
+		}
+		enc, err := e.passwords.Encode(pw)
+		if err != nil {
+			return err
+		}
+		if err := e.store.SetPassword(ctx, u.ID, enc); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Password changed successfully for user '%s'\n", username)
+		return nil
+	})
+}
+
+func cmdUserList(cmd *cobra.Command, _ []string) error {
+	return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+		users, err := e.store.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		w := cmd.OutOrStdout()
+		fmt.Fprintf(w, "%-6s %-20s %-30s %-6s %-5s %s\n", "ID", "USERNAME", "EMAIL", "ACTIVE", "STAFF", "SUPERUSER")
+		for _, u := range users {
+			fmt.Fprintf(w, "%-6d %-20s %-30s %-6t %-5t %t\n", u.ID, u.Username, u.Email, u.IsActive, u.IsStaff, u.IsSuperuser)
+		}
+		return nil
+	})
+}
+
+func cmdUserShow(cmd *cobra.Command, args []string) error {
+	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
+		w := cmd.OutOrStdout()
+		last := "never"
+		if u.LastLogin != nil {
+			last = u.LastLogin.UTC().Format(time.RFC3339)
+		}
+		algo, _, _ := strings.Cut(u.Password, "$")
+		if !password.IsUsable(u.Password) {
+			algo = "unusable"
+		}
+		fmt.Fprintf(w, "id:           %d\nusername:     %s\nemail:        %s\nactive:       %t\nstaff:        %t\nsuperuser:    %t\ndate joined:  %s\nlast login:   %s\nhash:         %s\n",
+			u.ID, u.Username, u.Email, u.IsActive, u.IsStaff, u.IsSuperuser, u.DateJoined.UTC().Format(time.RFC3339), last, algo)
+		return nil
+	})
+}
+
+func userSetter(active bool) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
+			if err := e.store.SetActive(ctx, u.ID, active); err != nil {
+				return err
+			}
+			state := "deactivated"
+			if active {
+				state = "activated"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "User '%s' %s\n", u.Username, state)
+			return nil
+		})
+	}
+}
+
+func cmdUserDelete(cmd *cobra.Command, args []string) error {
+	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
+		if err := e.store.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "User '%s' deleted\n", u.Username)
+		return nil
+	})
+}
+
+func withUser(cmd *cobra.Command, username string, f func(context.Context, *cliEnv, store.User) error) error {
+	return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+		u, err := e.store.UserByUsername(ctx, username)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("user '%s' does not exist", username)
+		}
+		if err != nil {
+			return err
+		}
+		return f(ctx, e, u)
+	})
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func prompt(out io.Writer, in *bufio.Reader, question string) (string, error) {
+	fmt.Fprint(out, question)
+	line, err := in.ReadString('\n')
+	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
+		return "", fmt.Errorf("reading input: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// readSecret reads a line without echo when stdin is a terminal.
+func readSecret(out io.Writer, in *bufio.Reader, raw io.Reader, question string) (string, error) {
+	if f, ok := raw.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(out, question)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(out)
+		return string(b), err
+	}
+	fmt.Fprint(out, question)
+	line, err := in.ReadString('\n')
+	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
+		return "", fmt.Errorf("reading input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// promptNewPassword asks twice, as Django does, runs the password
+// validators and lets a person bypass them.
+func promptNewPassword(out io.Writer, in *bufio.Reader, raw io.Reader, attrs password.UserAttributes) (string, error) {
+	for tries := 0; tries < 3; tries++ {
+		p1, err := readSecret(out, in, raw, "Password: ")
+		if err != nil {
+			return "", err
+		}
+		p2, err := readSecret(out, in, raw, "Password (again): ")
+		if err != nil {
+			return "", err
+		}
+		if p1 != p2 {
+			fmt.Fprintln(out, "Error: Your passwords didn't match.")
+			continue
+		}
+		if strings.TrimSpace(p1) == "" {
+			fmt.Fprintln(out, "Error: Blank passwords aren't allowed.")
+			continue
+		}
+		if msgs := password.Validate(p1, attrs); len(msgs) > 0 {
+			fmt.Fprintln(out, strings.Join(msgs, "\n"))
+			ans, err := prompt(out, in, "Bypass password validation and create user anyway? [y/N]: ")
+			if err != nil {
+				return "", err
+			}
+			if !strings.EqualFold(ans, "y") {
+				continue
+			}
+		}
+		return p1, nil
+	}
+	return "", errors.New("aborting: too many attempts")
+}
+
+// validUsernameCLI applies Django's username rules to a username typed at
+// the command line.
+func validUsernameCLI(s string) string {
+	if s == "" {
+		return "This field cannot be blank."
+	}
+	if len([]rune(s)) > 150 {
+		return "Ensure this value has at most 150 characters."
+	}
+	return simplejwt.ValidUsername(s)
+}

@@ -1,0 +1,169 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/jwtgate/jwtgate/simplejwt"
+)
+
+func init() {
+	caddy.RegisterModule(Endpoints{})
+}
+
+// Endpoints is the jwt_endpoints handler: it serves simplejwt's token
+// routes and the tutorial's register and users routes under a path prefix,
+// wire-compatible with the Django original. Requests for other paths go to
+// the next handler. A known path without its trailing slash is redirected
+// (301) to the slashed path, as Django's APPEND_SLASH does.
+type Endpoints struct {
+	// Prefix is the path every route lives under, ending in "/". Default
+	// "/".
+	Prefix string `json:"prefix,omitempty"`
+
+	// Paths sets a view's paths, relative to Prefix, replacing its
+	// defaults. Views: obtain (default "api/token/" and "login/"),
+	// refresh ("api/token/refresh/"), verify ("api/token/verify/"),
+	// blacklist ("api/token/blacklist/"), register ("register/") and users
+	// ("users/").
+	Paths map[string][]string `json:"paths,omitempty"`
+
+	// Disable lists views not to serve.
+	Disable []string `json:"disable,omitempty"`
+
+	app    *App
+	routes map[string]simplejwt.View
+}
+
+// DefaultPaths are the seed's paths of each view, relative to the prefix.
+var DefaultPaths = map[string][]string{
+	"obtain":    {"api/token/", "login/"},
+	"refresh":   {"api/token/refresh/"},
+	"verify":    {"api/token/verify/"},
+	"blacklist": {"api/token/blacklist/"},
+	"register":  {"register/"},
+	"users":     {"users/"},
+}
+
+// CaddyModule returns the Caddy module information.
+func (Endpoints) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.jwt_endpoints",
+		New: func() caddy.Module { return new(Endpoints) },
+	}
+}
+
+// Provision builds the route table and finds the jwtgate app.
+func (e *Endpoints) Provision(ctx caddy.Context) error {
+	var err error
+	e.routes, err = e.routeTable()
+	if err != nil {
+		return err
+	}
+	app, err := ctx.App("jwtgate")
+	if err != nil {
+		return fmt.Errorf("jwt_endpoints needs the jwtgate app: %w", err)
+	}
+	e.app = app.(*App)
+	return nil
+}
+
+func (e *Endpoints) routeTable() (map[string]simplejwt.View, error) {
+	prefix := e.Prefix
+	if prefix == "" {
+		prefix = "/"
+	}
+	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
+		return nil, fmt.Errorf("jwt_endpoints prefix %q must start and end with /", prefix)
+	}
+	e.Prefix = prefix
+	for name := range e.Paths {
+		if _, ok := simplejwt.ParseView(name); !ok {
+			return nil, fmt.Errorf("jwt_endpoints: unknown view %q; views are %s", name, viewList())
+		}
+	}
+	disabled := map[simplejwt.View]bool{}
+	for _, name := range e.Disable {
+		v, ok := simplejwt.ParseView(name)
+		if !ok {
+			return nil, fmt.Errorf("jwt_endpoints: cannot disable unknown view %q; views are %s", name, viewList())
+		}
+		disabled[v] = true
+	}
+	routes := map[string]simplejwt.View{}
+	for _, v := range simplejwt.Views() {
+		if disabled[v] {
+			continue
+		}
+		paths, ok := e.Paths[v.String()]
+		if !ok {
+			paths = DefaultPaths[v.String()]
+		}
+		for _, p := range paths {
+			p = strings.TrimPrefix(p, "/")
+			if p == "" {
+				return nil, fmt.Errorf("jwt_endpoints: empty path for view %s", v)
+			}
+			full := prefix + p
+			if other, dup := routes[full]; dup {
+				return nil, fmt.Errorf("jwt_endpoints: path %s is given to both %s and %s", full, other, v)
+			}
+			routes[full] = v
+		}
+	}
+	return routes, nil
+}
+
+func viewList() string {
+	var names []string
+	for _, v := range simplejwt.Views() {
+		names = append(names, v.String())
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, e.Prefix) {
+		return next.ServeHTTP(w, r)
+	}
+	if v, ok := e.routes[p]; ok {
+		defer e.app.store.acquire()()
+		e.app.identity.strip(r.Header)
+		e.app.service.ServeView(v, w, r)
+		return nil
+	}
+	if _, ok := e.routes[p+"/"]; ok && !strings.HasSuffix(p, "/") {
+		appendSlash(w, r)
+		return nil
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// appendSlash answers as Django's CommonMiddleware does for a known path
+// without its trailing slash: 301 to the slashed path, query kept, an
+// empty HTML body.
+func appendSlash(w http.ResponseWriter, r *http.Request) {
+	loc := r.URL.EscapedPath() + "/"
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	h := w.Header()
+	h.Set("Location", loc)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusMovedPermanently)
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Endpoints)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Endpoints)(nil)
+)

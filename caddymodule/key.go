@@ -1,0 +1,76 @@
+package caddymodule
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+)
+
+// signingKey resolves the signing key: the configured value after
+// placeholder replacement, or with GenerateSigningKey a key kept in the
+// data directory. An empty key refuses to start.
+func (a *App) signingKey(repl *caddy.Replacer, alg string) ([]byte, error) {
+	key := repl.ReplaceKnown(a.SigningKey, "")
+	if strings.TrimSpace(key) != "" {
+		return []byte(key), nil
+	}
+	if !a.GenerateSigningKey {
+		return nil, errors.New("signing_key is empty: set it (for example signing_key {env.JWT_SIGNING_KEY} " +
+			"with at least 32 random bytes, from `caddy gen-signing-key`), or enable generate_signing_key for a demo")
+	}
+	if !strings.HasPrefix(alg, "HS") {
+		return nil, fmt.Errorf("generate_signing_key only makes HMAC keys; %s needs a PEM private key in signing_key", alg)
+	}
+	path := filepath.Join(caddy.AppDataDir(), "jwtgate", "signing_key")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		a.logger.Warn("using the generated signing key in the data directory; set signing_key to share one key between instances",
+			zap.String("path", path))
+		return []byte(strings.TrimSpace(string(b))), nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("reading the generated signing key: %w", err)
+	}
+	gen, err := NewHMACKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("keeping the generated signing key: %w", err)
+	}
+	// O_EXCL: if two processes race, one fails and restarts to read the
+	// other's key.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("keeping the generated signing key: %w", err)
+	}
+	if _, err := f.WriteString(gen + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("keeping the generated signing key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("keeping the generated signing key: %w", err)
+	}
+	a.logger.Warn("signing_key is empty: generated a random key and kept it in the data directory; "+
+		"set signing_key (e.g. JWT_SIGNING_KEY) to share one key with other instances and with Django",
+		zap.String("path", path))
+	return []byte(gen), nil
+}
+
+// NewHMACKey returns 64 random bytes as base64url text, a signing key for
+// any HS algorithm.
+func NewHMACKey() (string, error) {
+	var b [64]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}

@@ -1,0 +1,133 @@
+package caddymodule
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
+	"github.com/jwtgate/jwtgate/password"
+)
+
+// The key generation and hashing helpers.
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "gen-signing-key",
+		Usage: "[--algorithm HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512]",
+		Short: "Prints a new JWT signing key for the jwtgate signing_key option",
+		Long: `
+Prints a random signing key for --algorithm (default HS256): 64 random bytes as
+base64url text for the HS algorithms, a PKCS#8 PEM private key for RS (3072-bit
+RSA) and ES (the algorithm's curve). The verifying key is derived from it.
+
+Keep it in a secret store or an environment variable, not in the Caddyfile:
+	signing_key {env.JWT_SIGNING_KEY}
+To share tokens with a Django app, use the key its SIMPLE_JWT SIGNING_KEY
+(Django's SECRET_KEY by default) already has instead.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.Flags().StringP("algorithm", "a", "HS256", "JWS algorithm the key is for")
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+				alg, _ := cmd.Flags().GetString("algorithm")
+				key, err := newSigningKey(alg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), key)
+				return nil
+			}
+		},
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "hash-django-password",
+		Usage: "[--algorithm pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt_sha256|scrypt] [--iterations <n>] [--plaintext <password>]",
+		Short: "Hashes a password in Django's auth_user.password format",
+		Long: `
+Prints the password hashed as Django stores it ("pbkdf2_sha256$1000000$…"),
+for provisioning users with SQL or fixtures. The password comes from
+--plaintext, or from the first line of standard input.
+
+--iterations sets the PBKDF2 count (default 1000000, Django 5.2's; 260000 is
+Django 3.2's). The other algorithms use Django's defaults.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.Flags().StringP("algorithm", "a", "pbkdf2_sha256", "Django hasher")
+			cmd.Flags().Int("iterations", password.DefaultPBKDF2Iterations, "PBKDF2 iterations")
+			cmd.Flags().StringP("plaintext", "p", "", "The password (default: read from standard input)")
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+				alg, _ := cmd.Flags().GetString("algorithm")
+				iter, _ := cmd.Flags().GetInt("iterations")
+				pw, _ := cmd.Flags().GetString("plaintext")
+				if !cmd.Flags().Changed("plaintext") {
+					line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+					if err != nil && line == "" {
+						return fmt.Errorf("no password given: use --plaintext or standard input")
+					}
+					pw = strings.TrimRight(line, "\r\n")
+				}
+				h, err := djangoHasher(alg, iter)
+				if err != nil {
+					return err
+				}
+				enc, err := h.Encode(pw)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), enc)
+				return nil
+			}
+		},
+	})
+}
+
+func djangoHasher(alg string, iterations int) (password.Hasher, error) {
+	switch alg {
+	case "pbkdf2_sha256":
+		return password.PBKDF2SHA256{Iterations: iterations}, nil
+	case "pbkdf2_sha1":
+		return password.PBKDF2SHA1{Iterations: iterations}, nil
+	case "argon2":
+		return password.Argon2{}, nil
+	case "bcrypt_sha256":
+		return password.BCryptSHA256{}, nil
+	case "scrypt":
+		return password.Scrypt{}, nil
+	}
+	return nil, fmt.Errorf("unknown hasher %q: use pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256 or scrypt", alg)
+}
+
+// newSigningKey makes a key for alg.
+func newSigningKey(alg string) (string, error) {
+	var priv any
+	var err error
+	switch alg {
+	case "HS256", "HS384", "HS512":
+		return NewHMACKey()
+	case "RS256", "RS384", "RS512":
+		priv, err = rsa.GenerateKey(rand.Reader, 3072)
+	case "ES256":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "ES384":
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "ES512":
+		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	default:
+		return "", fmt.Errorf("unknown algorithm %q: use HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384 or ES512", alg)
+	}
+	if err != nil {
+		return "", err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))), nil
+}

@@ -1,0 +1,22 @@
+// Command caddy is Caddy with its standard modules and jwtgate: exactly what
+//
+//	xcaddy build --with github.com/jwtgate/jwtgate/caddymodule
+//
+// produces (see xcaddy.md).
+package main
+
+import (
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	// Caddy's standard modules, as in the official distribution.
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	// jwtgate: the app, the jwt_auth and jwt_endpoints handlers, and the
+	// createsuperuser, changepassword, user, migrate and
+	// flushexpiredtokens commands.
+	_ "github.com/jwtgate/jwtgate/caddymodule"
+)
+
+func main() {
+	caddycmd.Main()
+}
