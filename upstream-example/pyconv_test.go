@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// The expected values below were produced by CPython 3.11, the reference's
+// Python.
+
+func TestPyFloatRepr(t *testing.T) {
+	for f, want := range map[float64]string{
+		0: "0.0", 4: "4.0", 4.5: "4.5", 3.125: "3.125", 2.0625: "2.0625", 0.1: "0.1", 0.3: "0.3",
+		100: "100.0", 123.456: "123.456", 1e15: "1000000000000000.0", 1e16: "1e+16", 1e22: "1e+22",
+		9007199254740993: "9007199254740992.0", 0.0001: "0.0001", 1e-05: "1e-05", 1.5e-05: "1.5e-05", 1e-07: "1e-07",
+		-2.5e-10: "-2.5e-10", 123456789012345678: "1.2345678901234568e+17", 3.0000000000000004: "3.0000000000000004",
+		1.7976931348623157e308: "1.7976931348623157e+308", 5e-324: "5e-324",
+	} {
+		if got := pyFloatRepr(f); got != want {
+			t.Errorf("pyFloatRepr(%v) = %q, want %q", f, got, want)
+		}
+	}
+	if got := pyFloatRepr(-1 * 0.0 * -1); got != "0.0" {
+		t.Errorf("zero: %q", got)
+	}
+}
+
+func TestPyInt(t *testing.T) {
+	for s, want := range map[string]int64{
+		"4": 4, " 4 ": 4, "+4": 4, "-4": -4, "1_0": 10, "٣": 3, "𝟗": 9, "١٢": 12, "\u00a04\u3000": 4,
+		"00": 0, "-0": 0, "\t7\n": 7, "99999999999999999999999999": 1 << 62, "-99999999999999999999999999": -(1 << 62),
+	} {
+		if got, ok := pyInt(s); !ok || got != want {
+			t.Errorf("pyInt(%q) = %d, %v; want %d", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"_1", "1__0", "1_", "", " ", "4.0", "0x10", "\x1c5\x1f", "+-1", "1 2", "-", "٣x", "True"} {
+		if got, ok := pyInt(s); ok {
+			t.Errorf("pyInt(%q) = %d, want an error", s, got)
+		}
+	}
+	for s, want := range map[string]string{"4.0": "4", "4.000 ": "4", "4.": "4", ".0": "", "4.5": "4.5", "40": "40", "400": "400", "1e+16": "1e+16"} {
+		if got := dropDecimalZeros(s); got != want {
+			t.Errorf("dropDecimalZeros(%q) = %q, want %q", s, got, want)
+		}
+	}
+	if got := pyStrip("\x1c a \u3000"); got != "a" {
+		t.Errorf("pyStrip = %q", got)
+	}
+}
+
+func TestDecodeJSONErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "Expecting value: line 1 column 1 (char 0)",
+		" ":                       "Expecting value: line 1 column 2 (char 1)",
+		"{":                       "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+		`{"a"`:                    "Expecting ':' delimiter: line 1 column 5 (char 4)",
+		`{"a":`:                   "Expecting value: line 1 column 6 (char 5)",
+		`{"a":1`:                  "Expecting ',' delimiter: line 1 column 7 (char 6)",
+		`{"a":1,}`:                "Expecting property name enclosed in double quotes: line 1 column 8 (char 7)",
+		`{"a" 1}`:                 "Expecting ':' delimiter: line 1 column 6 (char 5)",
+		`{"a":1 "b":2}`:           "Expecting ',' delimiter: line 1 column 8 (char 7)",
+		"[":                       "Expecting value: line 1 column 2 (char 1)",
+		"[1":                      "Expecting ',' delimiter: line 1 column 3 (char 2)",
+		"[1,]":                    "Expecting value: line 1 column 4 (char 3)",
+		"[1 2]":                   "Expecting ',' delimiter: line 1 column 4 (char 3)",
+		`"abc`:                    "Unterminated string starting at: line 1 column 1 (char 0)",
+		`"a\`:                     "Unterminated string starting at: line 1 column 1 (char 0)",
+		`"\x"`:                    "Invalid \\escape: line 1 column 2 (char 1)",
+		`"\u12"`:                  "Invalid \\uXXXX escape: line 1 column 3 (char 2)",
+		`"\u12G4"`:                "Invalid \\uXXXX escape: line 1 column 3 (char 2)",
+		"NaN":                     "Out of range float values are not JSON compliant: 'NaN'",
+		"-Infinity":               "Out of range float values are not JSON compliant: '-Infinity'",
+		`{"a":NaN}`:               "Out of range float values are not JSON compliant: 'NaN'",
+		"-":                       "Expecting value: line 1 column 1 (char 0)",
+		"01":                      "Extra data: line 1 column 2 (char 1)",
+		"1.":                      "Extra data: line 1 column 2 (char 1)",
+		"1.5e":                    "Extra data: line 1 column 4 (char 3)",
+		"tru":                     "Expecting value: line 1 column 1 (char 0)",
+		"[]x":                     "Extra data: line 1 column 3 (char 2)",
+		"{} {}":                   "Extra data: line 1 column 4 (char 3)",
+		"\"a\tb\"":                "Invalid control character at: line 1 column 3 (char 2)",
+		"{\n\"a\":\n x}":          "Expecting value: line 3 column 2 (char 8)",
+		`{"é":x}`:                 "Expecting value: line 1 column 6 (char 5)",
+		"\ufeff{}":                "Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)",
+		"ab\xff":                  "'utf-8' codec can't decode byte 0xff in position 2: invalid start byte",
+		"\xe9abc":                 "'utf-8' codec can't decode byte 0xe9 in position 0: invalid continuation byte",
+		"\xe9\x80A":               "'utf-8' codec can't decode bytes in position 0-1: invalid continuation byte",
+		"\xed\xa0\x80":            "'utf-8' codec can't decode byte 0xed in position 0: invalid continuation byte",
+		"\xf0\x90\x80A":           "'utf-8' codec can't decode bytes in position 0-2: invalid continuation byte",
+		"\xc0\x80":                "'utf-8' codec can't decode byte 0xc0 in position 0: invalid start byte",
+		strings.Repeat("1", 5000): "Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit",
+		strings.Repeat("[", 600):  "maximum recursion depth exceeded while decoding a JSON array from a unicode string",
+	} {
+		if _, got := decodeJSON([]byte(in)); got != want {
+			t.Errorf("decodeJSON(%q) error %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDecodeJSONValues(t *testing.T) {
+	v, msg := decodeJSON([]byte(`{"a":1,"a":2,"i":-0,"f":1e400,"s":"\ud800\udc00\u00e9\ud800x","t":true,"n":null,"l":[1,{"x":[]}],"d":{}}` + "\xe9"))
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	f := v.fields
+	if f["a"].str != "2" || f["i"].str != "0" || f["i"].kind != kindInt {
+		t.Errorf("ints: %+v %+v", f["a"], f["i"])
+	}
+	if f["f"].kind != kindFloat || pyFloatRepr(f["f"].num) != "inf" {
+		t.Errorf("float: %+v", f["f"])
+	}
+	if f["s"].str != "𐀀é\uFFFDx" || f["s"].surrogate != 0xD800 {
+		t.Errorf("string: %+q %X", f["s"].str, f["s"].surrogate)
+	}
+	if f["t"].kind != kindBool || !f["t"].boolean || f["n"].kind != kindNone || f["l"].kind != kindList || f["d"].kind != kindDict {
+		t.Errorf("kinds: %+v", f)
+	}
+}
+
+func TestDRFTime(t *testing.T) {
+	base := time.Date(2026, 11, 22, 9, 18, 56, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		0:                         "2026-11-22T09:18:56Z",
+		487382 * time.Microsecond: "2026-11-22T09:18:56.487382Z",
+		5 * time.Microsecond:      "2026-11-22T09:18:56.000005Z",
+	} {
+		if got := drfTime(base.Add(d)); got != want {
+			t.Errorf("drfTime(+%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := drfTime(base.In(time.FixedZone("X", 3600))); got != "2026-11-22T09:18:56Z" {
+		t.Errorf("not UTC: %q", got)
+	}
+}
+
+// FuzzDecodeJSON checks that the decoder never panics and accepts exactly
+// the JSON grammar (less NaN/Infinity, which neither side accepts here).
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"rating":4}`, `[1,2,{"a":"b"}]`, `"\ud800"`, `1e400`, `-0.0e+1`, `{"a" : [ ] }`, "{\n}", `01`, `"\u12"`, `[1,]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, msg := decodeJSON(b)
+		if !utf8.Valid(b) || strings.HasPrefix(string(b), "\ufeff") ||
+			strings.Contains(msg, "recursion") || strings.Contains(msg, "Exceeds the limit") {
+			return
+		}
+		if valid := json.Valid(b); valid != (msg == "") {
+			t.Errorf("decodeJSON(%q): error %q, but json.Valid = %v", b, msg, valid)
+		}
+	})
+}
