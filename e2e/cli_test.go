@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	"github.com/jwtgate/jwtgate/password"
+)
+
+// TestUserCommands drives the manage.py-style commands as an operator
+// would, against a running gateway on the same store.
+func TestUserCommands(t *testing.T) {
+	g := harness.StartGateway(t, harness.GatewayOptions{})
+
+	// createsuperuser, interactively (answers on stdin): username, email,
+	// a weak password, refusing to bypass validation, then a good one.
+	out := g.MustCLI(t, "admin\nadmin@example.com\n1234\n1234\nN\nS3cure-Passw0rd\nS3cure-Passw0rd\n", "createsuperuser")
+	for _, want := range []string{"Username", "Email address:", "This password is too short.", "Bypass password validation", "Superuser created successfully."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("createsuperuser output lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := g.CLI(t, "", "createsuperuser", "--noinput", "--username", "admin"); err == nil {
+		t.Errorf("createsuperuser --noinput without a password succeeded:\n%s", out)
+	}
+	g.CreateUser(t, "siva", "siva")
+	if out, err := g.CLI(t, "", "createsuperuser", "--noinput", "--username", "siva"); err == nil || !strings.Contains(out, "JWTGATE_SUPERUSER_PASSWORD") {
+		// The password check comes first, so the message names it.
+		t.Errorf("createsuperuser --noinput without a password: %v\n%s", err, out)
+	}
+
+	access, _ := g.Login(t, "admin", "S3cure-Passw0rd")
+	harness.Expect(t, "admin is a user", harness.Do(t, "GET", g.URL+"/userprofiles/users/", nil, harness.Bearer(access)), 200,
+		`[{"id":1,"username":"admin","email":"admin@example.com"},{"id":2,"username":"siva","email":"siva@example.com"}]`)
+
+	out = g.MustCLI(t, "", "user", "list")
+	if !regexp.MustCompile(`(?m)^1\s+admin\s+admin@example\.com\s+true\s+true\s+true$`).MatchString(out) {
+		t.Errorf("user list:\n%s", out)
+	}
+	out = g.MustCLI(t, "", "user", "show", "siva")
+	if !strings.Contains(out, "hash:         pbkdf2_sha256") || !strings.Contains(out, "active:       true") {
+		t.Errorf("user show:\n%s", out)
+	}
+	if out, err := g.CLI(t, "", "user", "show", "nobody"); err == nil || !strings.Contains(out, "user 'nobody' does not exist") {
+		t.Errorf("user show nobody: %v\n%s", err, out)
+	}
+
+	// changepassword, for scripts: the new password works, the old does not.
+	g.MustCLI(t, "n3w-Passw0rd-for-siva\n", "changepassword", "--password-stdin", "siva")
+	r := harness.PostForm(t, g.URL+"/userprofiles/api/token/", url.Values{"username": {"siva"}, "password": {"siva"}})
+	harness.Expect(t, "old password", r, 401, `{"detail":"No active account found with the given credentials"}`)
+	g.Login(t, "siva", "n3w-Passw0rd-for-siva")
+
+	// changepassword, interactively: a mismatch, then a match.
+	out = g.MustCLI(t, "a-passw0rd-one\na-passw0rd-two\nsiva-Passw0rd-3\nsiva-Passw0rd-3\n", "changepassword", "siva")
+	if !strings.Contains(out, "Your passwords didn't match.") || !strings.Contains(out, "Password changed successfully for user 'siva'") {
+		t.Errorf("changepassword:\n%s", out)
+	}
+	g.Login(t, "siva", "siva-Passw0rd-3")
+
+	if out := g.MustCLI(t, "", "migrate"); !strings.Contains(out, "Tables ready in sqlite") {
+		t.Errorf("migrate: %s", out)
+	}
+	if out := g.MustCLI(t, "", "flushexpiredtokens"); !strings.Contains(out, "Deleted 0 expired tokens") {
+		t.Errorf("flushexpiredtokens: %s", out)
+	}
+	g.MustCLI(t, "", "user", "delete", "siva")
+	r = harness.PostForm(t, g.URL+"/userprofiles/api/token/", url.Values{"username": {"siva"}, "password": {"siva-Passw0rd-3"}})
+	harness.Expect(t, "deleted user", r, 401, `{"detail":"No active account found with the given credentials"}`)
+}
+
+// TestKeyAndHashCommands: gen-signing-key makes keys the gateway accepts
+// (an ES256 key drives a gateway whose tokens are ES256), and
+// hash-django-password makes hashes Django's format accepts.
+func TestKeyAndHashCommands(t *testing.T) {
+	caddy := filepath.Join(harness.BinDir, "caddy")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(caddy, args...).Output()
+		if err != nil {
+			t.Fatalf("caddy %s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	hs := run("gen-signing-key")
+	if len(hs) < 64 || run("gen-signing-key") == hs {
+		t.Errorf("gen-signing-key: %q (and a second call must differ)", hs)
+	}
+	es := run("gen-signing-key", "--algorithm", "ES256")
+	if !strings.HasPrefix(es, "-----BEGIN PRIVATE KEY-----") {
+		t.Fatalf("ES256 key: %s", es)
+	}
+	if out, err := exec.Command(caddy, "gen-signing-key", "--algorithm", "none").CombinedOutput(); err == nil {
+		t.Errorf("gen-signing-key --algorithm none succeeded: %s", out)
+	}
+
+	conf := t.TempDir() + "/Caddyfile"
+	os.WriteFile(conf, []byte(`{
+	admin {$JWTGATE_ADMIN}
+	jwtgate {
+		algorithm ES256
+		signing_key {env.JWT_SIGNING_KEY}
+	}
+}
+http://{$JWTGATE_ADDR} {
+	jwt_endpoints /userprofiles/*
+}
+`), 0o644)
+	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Env: map[string]string{"JWT_SIGNING_KEY": es}})
+	g.CreateUser(t, "siva", "siva")
+	access, _ := g.Login(t, "siva", "siva")
+	if !strings.HasPrefix(access, "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.") { // {"alg":"ES256","typ":"JWT"}
+		t.Errorf("token header is not ES256: %s", access[:40])
+	}
+	harness.Expect(t, "ES256 token on users/", harness.Do(t, "GET", g.URL+"/userprofiles/users/", nil, harness.Bearer(access)), 200,
+		`[{"id":1,"username":"siva","email":"siva@example.com"}]`)
+
+	enc := run("hash-django-password", "--iterations", "1000", "--plaintext", "s3cret")
+	if !regexp.MustCompile(`^pbkdf2_sha256\$1000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$`).MatchString(enc) {
+		t.Fatalf("hash-django-password: %q", enc)
+	}
+	if ok, _ := password.NewSet(password.PBKDF2SHA256{Iterations: 1000}).Check("s3cret", enc); !ok {
+		t.Error("the printed hash does not verify")
+	}
+	cmd := exec.Command(caddy, "hash-django-password", "--algorithm", "bcrypt_sha256")
+	cmd.Stdin = strings.NewReader("s3cret\n")
+	out, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(out), "bcrypt_sha256$$2b$12$") {
+		t.Errorf("bcrypt_sha256 from stdin: %v %s", err, out)
+	}
+}
