@@ -156,34 +156,14 @@ for u in User.objects.order_by('id'):
 	// the gateway's protected routes refuse siva's token within a second.
 	deactivated := watch(30*time.Second, getWith(users, gAccess), is(401, harness.UserInactive))
 	started := ref.setActive(t, "siva", false)
-	s := <-deactivated
-	switch {
-	case s.At.IsZero():
-		t.Errorf("after siva's deactivation in Django, the gateway's users/ still answers %s %v", s.Last, s.Err)
-	case s.At.Before(started):
-		t.Errorf("the gateway refused siva's token before Django deactivated siva (%s)", s.Last)
-	case s.At.Sub(started) > time.Second:
-		t.Errorf("the gateway refused siva's token %s after Django's UPDATE started, want within 1 s", ms(s.At.Sub(started)))
-	default:
-		t.Logf("deactivation in Django → the gateway refuses siva's token after %s (polled every 20 ms)", ms(s.At.Sub(started)))
-	}
+	withinASecond(t, "deactivation in Django → the gateway refuses siva's token", <-deactivated, started, started)
 	expect(t, "a proxied write with the deactivated siva's token", call(t, "POST", g.URL+"/movieapi/movie/1/review-create/", jsonType, `{}`, bearer(gAccess)), 401, harness.UserInactive)
 	expect(t, "Django's users/ with the deactivated siva's token", get(t, ref.URL+"/userprofiles/users/", bearer(gAccess)), 401, harness.UserInactive)
 	expect(t, "the deactivated siva's login at the gateway", postForm(t, g.URL+"/userprofiles/api/token/", "username", "siva", "password", "siva"), 401, harness.NoActiveAccount)
 
 	reactivated := watch(30*time.Second, getWith(users, gAccess), is(200, ""))
 	started = ref.setActive(t, "siva", true)
-	s = <-reactivated
-	switch {
-	case s.At.IsZero():
-		t.Errorf("after siva's reactivation in Django, the gateway's users/ still answers %s %v", s.Last, s.Err)
-	case s.At.Before(started):
-		t.Errorf("the gateway accepted siva's token before Django reactivated siva (%s)", s.Last)
-	case s.At.Sub(started) > time.Second:
-		t.Errorf("the gateway accepted siva's token again %s after Django's UPDATE started, want within 1 s", ms(s.At.Sub(started)))
-	default:
-		t.Logf("reactivation in Django → the gateway accepts siva's token after %s", ms(s.At.Sub(started)))
-	}
+	withinASecond(t, "reactivation in Django → the gateway accepts siva's token", <-reactivated, started, started)
 
 	// A user registered through the gateway logs in at Django, and its
 	// gateway token works at Django.

@@ -386,6 +386,26 @@ func waitFor(t testing.TB, what string, limit time.Duration, probe func() (answe
 	return s.At.Sub(start)
 }
 
+// withinASecond checks the sighting of a change made between started and
+// done: it must come no earlier than started and at most a second after
+// done, the bound within which every instance learns of a user change.
+func withinASecond(t testing.TB, what string, s sighting, started, done time.Time) {
+	t.Helper()
+	switch {
+	case s.At.IsZero():
+		t.Errorf("%s: not seen; last answer %s %v (%d polls)", what, s.Last, s.Err, s.Polls)
+	case s.At.Before(started):
+		t.Errorf("%s: seen before the change was made (%s)", what, s.Last)
+	case s.At.Sub(done) > time.Second:
+		t.Errorf("%s: seen %s after the change, want within 1 s", what, ms(s.At.Sub(done)))
+	case done.Equal(started):
+		t.Logf("%s: seen %s after the change (%d polls)", what, ms(s.At.Sub(done)), s.Polls)
+	default:
+		t.Logf("%s: seen %s after the change started, %s after it returned (%d polls)",
+			what, ms(s.At.Sub(started)), ms(s.At.Sub(done)), s.Polls)
+	}
+}
+
 // ms formats a duration in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }
 

@@ -48,18 +48,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Helper()
 		started, returned := action()
 		for name, ch := range polls {
-			s := <-ch
-			switch {
-			case s.At.IsZero():
-				t.Errorf("%s: %s still answers %s %v", what, name, s.Last, s.Err)
-			case s.At.Before(started):
-				t.Errorf("%s: %s changed its answer before the command ran (%s)", what, name, s.Last)
-			case s.At.Sub(returned) > time.Second:
-				t.Errorf("%s: %s changed its answer %s after the command returned, want within 1 s", what, name, ms(s.At.Sub(returned)))
-			default:
-				t.Logf("%s: %s changed its answer %s after the command started, %s after it returned (%d polls)",
-					what, name, ms(s.At.Sub(started)), ms(s.At.Sub(returned)), s.Polls)
-			}
+			withinASecond(t, what+" → "+name, <-ch, started, returned)
 		}
 	}
 	cliAction := func(g *gateway, args ...string) func() (time.Time, time.Time) {
@@ -90,15 +79,8 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("register at A: %s", reg)
 	}
 	registered := time.Now()
-	s := <-watch(10*time.Second, getWith(usersB, str(t, reg, "access")), is(200, ""))
-	switch {
-	case s.At.IsZero():
-		t.Errorf("the token of bob, registered at A, is refused at B: %s %v", s.Last, s.Err)
-	case s.At.Sub(registered) > time.Second:
-		t.Errorf("bob's token worked at B only %s after the registration at A, want within 1 s", ms(s.At.Sub(registered)))
-	default:
-		t.Logf("registration at A → its token works at B %s after A answered 201 (%d polls)", ms(s.At.Sub(registered)), s.Polls)
-	}
+	withinASecond(t, "registration of bob at A → bob's token works at B",
+		<-watch(10*time.Second, getWith(usersB, str(t, reg, "access")), is(200, "")), registered, registered)
 	b.login(t, "bob", pwBob)
 	if out := b.mustCLI(t, "user", "list"); !strings.Contains(out, "bob") {
 		t.Errorf("B's CLI does not list bob:\n%s", out)
