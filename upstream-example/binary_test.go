@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 // lockedBuffer collects a child's stderr while the test reads it.
@@ -47,7 +48,7 @@ func TestBinary(t *testing.T) {
 	}
 
 	// First run: seed, write, stop with SIGINT.
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	p := startBinary(t, bin, dir, addr)
 	base := "http://" + addr
 	if body := get(t, base+"/movieapi/movie/"); !strings.HasPrefix(body, `[{"id":1,"title":"The Shawshank Redemption"`) {
@@ -74,24 +75,13 @@ func TestBinary(t *testing.T) {
 	}
 
 	// Second run on the same database: the data is there; SIGTERM stops it.
-	addr = freeAddr(t)
+	addr = testenv.FreeAddr(t)
 	p = startBinary(t, bin, dir, addr)
 	body := get(t, "http://"+addr+"/movieapi/movie/")
 	if !strings.Contains(body, `{"id":4,"title":"From the binary"`) || strings.Count(body, `"title"`) != 4 {
 		t.Errorf("after restart: %s", body)
 	}
 	p.stop(t, syscall.SIGTERM)
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was just free.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 type process struct {

@@ -274,6 +274,9 @@ func testIdentitySpoofing(t *testing.T, e *attackEnv) {
 // limit (413); all quickly, and 50 rounds of 1 MiB requests leave the
 // gateway's memory where it was.
 func testOversized(t *testing.T, e *attackEnv) {
+	// quickly: 5 s, far above what these take on an idle machine (tens of
+	// milliseconds) and below the client's 10 s timeout, so that a hang,
+	// not a loaded machine, fails.
 	timed := func(what string, limit time.Duration, f func()) {
 		t.Helper()
 		start := time.Now()
@@ -293,12 +296,12 @@ func testOversized(t *testing.T, e *attackEnv) {
 	}
 	big12 := sized(12 << 10)
 	for _, src := range sources {
-		timed("12 KiB token in "+src.name, 2*time.Second, func() {
+		timed("12 KiB token in "+src.name, 5*time.Second, func() {
 			e.refused(t, "12 KiB token in "+src.name, 401, protectedBody(msgInvalid), func() harness.Response { return src.send(t, e, big12) })
 		})
 	}
 	big64 := sized(64 << 10)
-	timed("64 KiB token to refresh", 2*time.Second, func() {
+	timed("64 KiB token to refresh", 5*time.Second, func() {
 		e.refused(t, "64 KiB token to refresh, in a body under the limit", 401, routeBody(msgInvalid), func() harness.Response {
 			return harness.PostJSON(t, e.g.URL+"/userprofiles/api/token/refresh/", `{"refresh":"`+big64[:60<<10]+`"}`)
 		})
@@ -330,7 +333,7 @@ func testOversized(t *testing.T, e *attackEnv) {
 		name string
 		set  func(*http.Request, string)
 	}{{"the Authorization header", inHeader}, {"the cookie", inCookie}, {"the query", inQuery}} {
-		timed("64 KiB token in "+c.name, 2*time.Second, func() { header("64 KiB token in "+c.name, big64, c.set) })
+		timed("64 KiB token in "+c.name, 5*time.Second, func() { header("64 KiB token in "+c.name, big64, c.set) })
 	}
 	dup := func(r *http.Request, tok string) { // 64 KiB as many small headers
 		for i := range 1024 {
@@ -338,7 +341,7 @@ func testOversized(t *testing.T, e *attackEnv) {
 		}
 		inHeader(r, tok)
 	}
-	timed("64 KiB of headers", 2*time.Second, func() { header("64 KiB of headers", e.access, dup) })
+	timed("64 KiB of headers", 5*time.Second, func() { header("64 KiB of headers", e.access, dup) })
 
 	mib := strings.Repeat("A", 1<<20)
 	tooLarge := `{"detail":"Request body exceeds the limit of 65536 bytes."}`
@@ -354,9 +357,9 @@ func testOversized(t *testing.T, e *attackEnv) {
 			t.Errorf("1 MiB token in a body (chunked %v): %d %q %s", chunked, r.Status, r.Header.Get("Content-Type"), r.Body)
 		}
 	}
-	timed("1 MiB token in the header", 2*time.Second, headerMiB)
-	timed("1 MiB token in a body", 2*time.Second, func() { bodyMiB(false) })
-	timed("1 MiB token in a chunked body", 2*time.Second, func() { bodyMiB(true) })
+	timed("1 MiB token in the header", 5*time.Second, headerMiB)
+	timed("1 MiB token in a body", 5*time.Second, func() { bodyMiB(false) })
+	timed("1 MiB token in a chunked body", 5*time.Second, func() { bodyMiB(true) })
 
 	// Memory: warm up, then 50 of each.
 	for range 5 {

@@ -156,14 +156,14 @@ for u in User.objects.order_by('id'):
 	// the gateway's protected routes refuse siva's token within a second.
 	deactivated := watch(30*time.Second, getWith(users, gAccess), is(401, harness.UserInactive))
 	started := ref.setActive(t, "siva", false)
-	withinASecond(t, "deactivation in Django → the gateway refuses siva's token", <-deactivated, started, started)
+	propagated(t, "deactivation in Django → the gateway refuses siva's token", <-deactivated, started, started)
 	expect(t, "a proxied write with the deactivated siva's token", call(t, "POST", g.URL+"/movieapi/movie/1/review-create/", jsonType, `{}`, bearer(gAccess)), 401, harness.UserInactive)
 	expect(t, "Django's users/ with the deactivated siva's token", get(t, ref.URL+"/userprofiles/users/", bearer(gAccess)), 401, harness.UserInactive)
 	expect(t, "the deactivated siva's login at the gateway", postForm(t, g.URL+"/userprofiles/api/token/", "username", "siva", "password", "siva"), 401, harness.NoActiveAccount)
 
 	reactivated := watch(30*time.Second, getWith(users, gAccess), is(200, ""))
 	started = ref.setActive(t, "siva", true)
-	withinASecond(t, "reactivation in Django → the gateway accepts siva's token", <-reactivated, started, started)
+	propagated(t, "reactivation in Django → the gateway accepts siva's token", <-reactivated, started, started)
 
 	// A user registered through the gateway logs in at Django, and its
 	// gateway token works at Django.

@@ -216,8 +216,8 @@ func TestDatabaseDownAndBack(t *testing.T) {
 	}
 	t.Logf("server restarted: a deactivation made %s after it came back reached the gateway %s later", ms(deactivated.Sub(back)), ms(s.At.Sub(deactivated)))
 	reactivated := update(`UPDATE auth_user SET is_active = true WHERE username = 'dora'`)
-	withinASecond(t, "server restarted: a reactivation reaches the gateway (proxied 200)",
-		<-watch(5*time.Second, func() (answer, error) { return send("POST", proxied, jsonType, `{}`, bearer(access)) }, is(200, "")),
+	propagated(t, "server restarted: a reactivation reaches the gateway (proxied 200)",
+		<-watch(propagationLimit+5*time.Second, func() (answer, error) { return send("POST", proxied, jsonType, `{}`, bearer(access)) }, is(200, "")),
 		reactivated, reactivated)
 
 	// 5. The server hangs: every server process is stopped with SIGSTOP,
@@ -254,8 +254,8 @@ func TestDatabaseDownAndBack(t *testing.T) {
 	}, is(200, ""))
 	t.Logf("server resumed: obtain works again after %s", ms(took))
 	deactivated = update(`UPDATE auth_user SET is_active = false WHERE username = 'dora'`)
-	withinASecond(t, "server resumed: a deactivation reaches the gateway (proxied 401 "+harness.UserInactive+")",
-		<-watch(5*time.Second, func() (answer, error) { return send("POST", proxied, jsonType, `{}`, bearer(access)) }, is(401, harness.UserInactive)),
+	propagated(t, "server resumed: a deactivation reaches the gateway (proxied 401 "+harness.UserInactive+")",
+		<-watch(propagationLimit+5*time.Second, func() (answer, error) { return send("POST", proxied, jsonType, `{}`, bearer(access)) }, is(401, harness.UserInactive)),
 		deactivated, deactivated)
 
 	// All without a restart: the one process ran throughout.

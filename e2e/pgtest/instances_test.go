@@ -48,7 +48,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Helper()
 		started, returned := action()
 		for name, ch := range polls {
-			withinASecond(t, what+" → "+name, <-ch, started, returned)
+			propagated(t, what+" → "+name, <-ch, started, returned)
 		}
 	}
 	cliAction := func(g *gateway, args ...string) func() (time.Time, time.Time) {
@@ -59,15 +59,15 @@ func TestTwoInstances(t *testing.T) {
 		}
 	}
 	propagation("deactivation with A's CLI", cliAction(a, "user", "deactivate", "alice"), map[string]<-chan sighting{
-		"B users/":  watch(10*time.Second, getWith(usersB, accessA), is(401, harness.UserInactive)),
-		"B proxied": watch(10*time.Second, proxied(b), is(401, harness.UserInactive)),
-		"A users/":  watch(10*time.Second, getWith(usersA, accessA), is(401, harness.UserInactive)),
-		"A proxied": watch(10*time.Second, proxied(a), is(401, harness.UserInactive)),
+		"B users/":  watch(propagationLimit+5*time.Second, getWith(usersB, accessA), is(401, harness.UserInactive)),
+		"B proxied": watch(propagationLimit+5*time.Second, proxied(b), is(401, harness.UserInactive)),
+		"A users/":  watch(propagationLimit+5*time.Second, getWith(usersA, accessA), is(401, harness.UserInactive)),
+		"A proxied": watch(propagationLimit+5*time.Second, proxied(a), is(401, harness.UserInactive)),
 	})
 	expect(t, "login at B of the user deactivated at A", postForm(t, b.URL+"/userprofiles/api/token/", "username", "alice", "password", pw), 401, harness.NoActiveAccount)
 	propagation("activation with B's CLI", cliAction(b, "user", "activate", "alice"), map[string]<-chan sighting{
-		"A users/": watch(10*time.Second, getWith(usersA, accessA), is(200, "")),
-		"B users/": watch(10*time.Second, getWith(usersB, accessA), is(200, "")),
+		"A users/": watch(propagationLimit+5*time.Second, getWith(usersA, accessA), is(200, "")),
+		"B users/": watch(propagationLimit+5*time.Second, getWith(usersB, accessA), is(200, "")),
 	})
 
 	// A user registered at A: its token works at B as soon as B's feed
@@ -79,8 +79,8 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("register at A: %s", reg)
 	}
 	registered := time.Now()
-	withinASecond(t, "registration of bob at A → bob's token works at B",
-		<-watch(10*time.Second, getWith(usersB, str(t, reg, "access")), is(200, "")), registered, registered)
+	propagated(t, "registration of bob at A → bob's token works at B",
+		<-watch(propagationLimit+5*time.Second, getWith(usersB, str(t, reg, "access")), is(200, "")), registered, registered)
 	b.login(t, "bob", pwBob)
 	if out := b.mustCLI(t, "user", "list"); !strings.Contains(out, "bob") {
 		t.Errorf("B's CLI does not list bob:\n%s", out)

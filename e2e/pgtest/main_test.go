@@ -7,7 +7,7 @@
 // and hashes made by Django log in at the gateway and are not rewritten;
 // tokens and logouts cross between Django and the gateway both ways;
 // deactivations made in Django or through another gateway instance reach
-// every instance within a second, with no query per request; concurrent
+// every instance promptly (the goal is a second), with no query per request; concurrent
 // refreshes and registrations give exactly one success; and the gateway
 // answers 503 with Retry-After while its database is down, keeps proxying
 // for valid tokens, starts while the database is down, and recovers by
@@ -17,8 +17,9 @@
 // (postgres@127.0.0.1:5432 with trust authentication, or
 // JWTGATE_TEST_POSTGRES_URL) and drops it at the end; the fault test runs a
 // throwaway cluster of its own (initdb + pg_ctl in a temporary directory,
-// JWTGATE_PG_BIN for the server binaries). Nothing is skipped: a missing
-// server, Python, Django or gunicorn fails with how to get it.
+// JWTGATE_PG_BIN for the server binaries). A missing server, Python,
+// Django or gunicorn skips the test saying how to get it, or fails it under
+// CI=true (see internal/testenv).
 package pgtest
 
 import (

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 // demoEnv is the caller's environment (go, HOME and its build cache)
@@ -44,7 +45,7 @@ func demoEnv(vars map[string]string) []string {
 // and the movie API must all be gone within 10 s, and nothing may listen
 // on their ports.
 func TestDemoScript(t *testing.T) {
-	gw, upstream, admin := harness.FreeAddr(t), harness.FreeAddr(t), harness.FreeAddr(t)
+	gw, upstream, admin := testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t)
 	cmd := exec.Command("bash", filepath.Join(harness.RepoRoot, "scripts", "demo.sh"))
 	cmd.Dir = harness.RepoRoot
 	cmd.Env = demoEnv(map[string]string{

@@ -6,14 +6,13 @@
 // ends. As root it runs the server as the user postgres, since initdb
 // refuses root. The server binaries are expected in
 // /usr/lib/postgresql/15/bin; JWTGATE_PG_BIN overrides that. A missing
-// binary fails the test: it never skips.
+// binary skips the test, or fails it under CI=true (see internal/testenv).
 package pgcluster
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 // Bin is the directory of initdb and pg_ctl: JWTGATE_PG_BIN, or Debian's
@@ -50,11 +51,13 @@ type Cluster struct {
 // The server is not started.
 func New(t testing.TB) *Cluster {
 	t.Helper()
+	testenv.Program(t, filepath.Join(Bin(), "initdb"), "JWTGATE_PG_BIN",
+		"PostgreSQL's server binaries are expected there: apt-get install -y postgresql, or set JWTGATE_PG_BIN")
 	dir, err := os.MkdirTemp("", "jwtgate-pg-")
 	if err != nil {
 		t.Fatalf("creating the cluster directory: %v", err)
 	}
-	c := &Cluster{t: t, Dir: dir, Port: FreePort(t)}
+	c := &Cluster{t: t, Dir: dir, Port: testenv.FreePort(t)}
 	t.Cleanup(func() {
 		// Resume anything frozen, stop whatever runs on the data
 		// directory, then remove it.
@@ -190,15 +193,4 @@ func signalAll(pids []int, sig syscall.Signal) {
 	for _, pid := range pids {
 		syscall.Kill(pid, sig)
 	}
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

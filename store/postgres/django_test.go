@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jwtgate/jwtgate/internal/djangoref"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/store/storetest"
 )
@@ -87,6 +88,9 @@ func djangoDB(t *testing.T) string {
 // buildDjangoTemplate makes the Django template database once.
 func buildDjangoTemplate(t *testing.T) {
 	t.Helper()
+	testenv.PostgreSQL(t)
+	testenv.Python(t, python(), djangoref.Packages+" postgresql-client", "django", "rest_framework_simplejwt", "psycopg2")
+	testenv.Program(t, pgDump(), "JWTGATE_PG_DUMP", "apt-get install -y postgresql-client")
 	djangoTemplate.once.Do(func() {
 		djangoTemplate.varDir, djangoTemplate.err = os.MkdirTemp("", "jwtgate-django-")
 		if djangoTemplate.err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/pgcluster"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/store/storetest"
 )
@@ -110,7 +111,7 @@ func TestServerDownAndBack(t *testing.T) {
 	// Meanwhile users change where the watcher cannot see it: the same
 	// data directory served on another port.
 	resetsBefore := len(w.Resets())
-	other := pgcluster.FreePort(t)
+	other := testenv.FreePort(t)
 	c.StartOn(other)
 	rawExec(t, c.URL(other, faultSecret), `UPDATE auth_user SET is_active = false WHERE username = 'alice';
 INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)

@@ -6,24 +6,20 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 // The tests run against a real PostgreSQL server: by default the
 // superuser postgres on 127.0.0.1:5432 with trust authentication.
 // JWTGATE_TEST_POSTGRES_URL overrides the maintenance URL (its database is
-// only used to create and drop test databases).
-func adminURL() string {
-	if u := os.Getenv("JWTGATE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
+// only used to create and drop test databases). Without a server they skip
+// unless CI=true (see internal/testenv).
+func adminURL() string { return testenv.PostgresURL() }
 
 // urlFor is adminURL with another database.
 func urlFor(t testing.TB, dbname string) string {
@@ -95,6 +91,7 @@ func randomName(prefix string) string {
 // and returns its name.
 func newDatabase(t testing.TB, template string) string {
 	t.Helper()
+	testenv.PostgreSQL(t)
 	name := randomName("jwtgate_test_")
 	stmt := "CREATE DATABASE " + name
 	if template != "" {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtgate/jwtgate/internal/pgcluster"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/store/storetest"
 )
@@ -45,7 +45,7 @@ func TestOpenOptions(t *testing.T) {
 
 	// Defaults, and Open does not connect (here: to a port nothing
 	// listens on).
-	s := openStore(t, Options{URL: fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db", secret, pgcluster.FreePort(t))})
+	s := openStore(t, Options{URL: fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db", secret, testenv.FreePort(t))})
 	cfg := s.pool.Config()
 	if s.opts.Schema != "public" || cfg.MaxConns != 10 || cfg.MinConns != 0 || cfg.ConnConfig.ConnectTimeout != 5*time.Second || s.opts.ResyncInterval != 5*time.Minute {
 		t.Errorf("defaults: %+v, pool MaxConns %d MinConns %d ConnectTimeout %v", s.opts, cfg.MaxConns, cfg.MinConns, cfg.ConnConfig.ConnectTimeout)

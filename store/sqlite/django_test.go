@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/djangoref"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/store/storetest"
 )
@@ -46,6 +47,7 @@ func TestMain(m *testing.M) {
 // once per test binary.
 func djangoDB(t *testing.T) string {
 	t.Helper()
+	testenv.Python(t, python(), djangoref.Packages, "django", "rest_framework_simplejwt")
 	template.once.Do(func() {
 		template.dir, template.err = os.MkdirTemp("", "jwtgate-django-")
 		if template.err != nil {

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 var (
@@ -52,17 +54,6 @@ func Main(m *testing.M) int {
 		}
 	}
 	return m.Run()
-}
-
-// FreeAddr returns a 127.0.0.1 address with a port nobody listens on.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // SyncBuffer collects a child process's output while the test reads it.
@@ -179,7 +170,7 @@ func GatewayEnv(t testing.TB, o *GatewayOptions) (env []string, addr, admin stri
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
 	}
-	addr, admin = FreeAddr(t), FreeAddr(t)
+	addr, admin = testenv.FreeAddr(t), testenv.FreeAddr(t)
 	vars := map[string]string{
 		"PATH":            os.Getenv("PATH"),
 		"HOME":            o.DataDir,
@@ -191,7 +182,7 @@ func GatewayEnv(t testing.TB, o *GatewayOptions) (env []string, addr, admin stri
 		"JWT_SIGNING_KEY": TestSigningKey,
 	}
 	if o.Upstream == "" {
-		vars["UPSTREAM_ADDR"] = FreeAddr(t) // nothing listens: 502 if reached
+		vars["UPSTREAM_ADDR"] = testenv.FreeAddr(t) // nothing listens: 502 if reached
 	}
 	for k, v := range o.Env {
 		vars[k] = v
@@ -310,7 +301,7 @@ func (g *Gateway) createUser(t testing.TB, configArgs []string, username, passwo
 // database.
 func StartUpstream(t testing.TB) string {
 	t.Helper()
-	addr := FreeAddr(t)
+	addr := testenv.FreeAddr(t)
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH"), "UPSTREAM_ADDR=" + addr, "UPSTREAM_DB=" + filepath.Join(dir, "upstream.sqlite3")}
 	p := StartProc(t, env, filepath.Join(BinDir, "upstream"))
