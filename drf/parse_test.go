@@ -37,8 +37,8 @@ func parseAndValidate(t *testing.T, ct, body string) (int, string) {
 	return 200, strings.Join(values, "|")
 }
 
-// Exchanges recorded from the reference (SIMPLEJWT_BEHAVIOUR.md §1, §3.1 and
-// recordings/m1.txt), plus ones confirmed against it while writing drf.
+// Exchanges recorded from the reference (testdata/django_ref, mode m1 of
+// docs/simplejwt.md), plus ones confirmed against it while writing drf.
 func TestRecordedExchanges(t *testing.T) {
 	const mpBody = "------refboundaryceb454\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nsiva\r\n" +
 		"------refboundaryceb454\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nsiva\r\n------refboundaryceb454--\r\n"

@@ -70,7 +70,7 @@ func TestGoldenDjangoHashes(t *testing.T) {
 	}
 }
 
-// TestGoldenSIMPLEJWTCrossCheck is SIMPLEJWT_BEHAVIOUR.md §8's cross-check:
+// TestGoldenSIMPLEJWTCrossCheck is the cross-check of docs/simplejwt.md ("Passwords"):
 // Django's encoding of "siva" with salt "abcdefghijklmnopqrstuv" at 600000
 // iterations is what this package encodes.
 func TestGoldenSIMPLEJWTCrossCheck(t *testing.T) {

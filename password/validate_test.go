@@ -44,7 +44,7 @@ func TestValidateMessages(t *testing.T) {
 		"This password is too common.",
 		"This password is entirely numeric.",
 	}) {
-		t.Errorf("%q", got) // SIMPLEJWT_BEHAVIOUR §3.5, REGISTER_VALIDATE_PASSWORD=1
+		t.Errorf("%q", got) // the reference in mode m3 (docs/simplejwt.md), REGISTER_VALIDATE_PASSWORD=1
 	}
 	if got := tooShortMessage(1); got != "This password is too short. It must contain at least 1 character." {
 		t.Errorf("%q", got)

@@ -6,7 +6,7 @@
 // proxied routes.
 //
 // Where simplejwt answers with an HTML 500 or mints tokens it should not,
-// the package does what SIMPLEJWT_BEHAVIOUR.md §10 lists instead:
+// the package does what docs/simplejwt.md ("Deviations") lists instead:
 // field errors on register are 400, a token without jti or with a
 // non-numeric user id is a 401, an access token minted by refresh has
 // iat = now, and a refresh token of a deleted or inactive user is refused.

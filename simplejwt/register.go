@@ -84,7 +84,7 @@ type registerBody struct {
 }
 
 // register is the tutorial's RegistrationSerializer and registration_view,
-// with the fixes of SIMPLEJWT_BEHAVIOUR.md §10: field errors are 400 (not
+// with the fixes of docs/simplejwt.md, "Deviations": field errors are 400 (not
 // 201) and a missing email is a field error (not a 500).
 func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
 	ctx, cancel := s.dbContext(r)

@@ -29,7 +29,7 @@ func vtDjangoTime(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05.000000")
 }
 
-// checkPair checks an obtained pair as SIMPLEJWT_BEHAVIOUR.md §2.1
+// checkPair checks an obtained pair as docs/simplejwt.md ("What is matched", tokens)
 // describes it, issued at now for the user id (a JSON integer, or a
 // string with USER_ID_FIELD = "username").
 func checkPair(t *testing.T, e *viewEnv, body string, now time.Time, userID any) (refresh, access string) {

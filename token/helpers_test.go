@@ -16,7 +16,7 @@ import (
 // testSecret is the 50-character secret of testdata/vectors.json.
 const testSecret = "jwtgate-interop-test-secret-0123456789abcdefghijkl"
 
-// nowSec is the clock of the recorded pair (SIMPLEJWT_BEHAVIOUR.md §2.1).
+// nowSec is the clock of the recorded pair (docs/simplejwt.md, "Recorded clock").
 const nowSec = 1795339134
 
 // testNow is nowSec plus a fraction, which every check must ignore.

@@ -1,6 +1,6 @@
 // Package token issues and verifies JSON Web Tokens exactly as
 // djangorestframework-simplejwt 5.2.2 (on PyJWT 2.6) does, with the checks
-// tightened where simplejwt is lax (see DESIGN.md §4):
+// tightened where simplejwt is lax (see docs/security.md, "Token checks"):
 //
 //   - the algorithm is pinned by configuration and never taken from the
 //     token header; "none" and every other algorithm are refused;
@@ -145,7 +145,7 @@ func (c *Codec) NewPair(userID any, now time.Time) (refresh, access Issued, err 
 // claim of refresh is copied in order, except the token type, exp, iat and
 // jti, which are new: exp = now + AccessLifetime, iat = now and a fresh
 // jti. (simplejwt 5.2.2 copies iat from the refresh token; jwtgate does
-// not, see SIMPLEJWT_BEHAVIOUR.md §10.)
+// not, see docs/simplejwt.md, "Deviations".)
 func (c *Codec) AccessFor(refresh *Claims, now time.Time) (Issued, error) {
 	return c.impl.accessFor(refresh, now)
 }

@@ -9,7 +9,7 @@
 // otherwise). It must therefore only be reachable through the gateway.
 //
 // Routes, bodies, status codes and error messages are those of the Django
-// REST framework original (see /work/shared/SIMPLEJWT_BEHAVIOUR.md):
+// REST framework original (testdata/django_ref/movieapi):
 //
 //	GET, POST              /movieapi/movie/
 //	GET, PUT, PATCH, DELETE /movieapi/movie/<pk>/

@@ -9,8 +9,8 @@ the reference uses:
 For a larger differential run (not committed), scale the random mutations
 and pick another seed, then point the Go tests at the file:
 
-    /usr/bin/python3 drf/testdata/gen_golden.py 40 7 [max-mutations] > /tmp/golden-big.json
-    DRF_GOLDEN=/tmp/golden-big.json go test -run Golden ./drf
+    /usr/bin/python3 drf/testdata/gen_golden.py 40 7 [max-mutations] > golden-big.json
+    DRF_GOLDEN=$PWD/golden-big.json go test -run Golden ./drf
 
 Every expected value comes from running the real code: DRF's Request with its
 three default parsers, a Serializer of CharFields, DRF's JSONRenderer, its

@@ -22,7 +22,7 @@ import (
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
 )
 
-// The messages of simplejwt's token errors, verbatim (SIMPLEJWT_BEHAVIOUR.md §3);
+// The messages of simplejwt's token errors, verbatim (docs/simplejwt.md);
 // the whole bodies shared by every suite are in harness.
 const (
 	msgInvalid   = "Token is invalid or expired"

@@ -342,7 +342,7 @@ func checkTokens(sideName string, body string, submitted string, before, after i
 			}
 		default:
 			// The gateway's refreshed access token has iat = now
-			// (README, SIMPLEJWT_BEHAVIOUR.md §10), so exp − iat is
+			// (docs/simplejwt.md, "Deviations"), so exp − iat is
 			// ACCESS_TOKEN_LIFETIME, as for every other token.
 			if exp-iat != want || !nowish(iat) {
 				p("exp−iat %d, iat %d: want exp−iat %d and iat now (%d…%d)", exp-iat, iat, want, before, after)
@@ -511,7 +511,7 @@ func run(t *testing.T, ref, gw *side, sc scenario) result {
 			probs = append(probs, compareTokens(stRef, stGw, sc.refreshedFrom != nil)...)
 			if sc.refreshedFrom != nil && strings.Contains(stRef.skeleton, `"access"`) {
 				// Identical apart from the refreshed access token's iat.
-				res.class, res.note = deliberate, "refreshed access token: iat = now on the gateway, the refresh token's iat on the reference (README; SIMPLEJWT_BEHAVIOUR.md §10)"
+				res.class, res.note = deliberate, "refreshed access token: iat = now on the gateway, the refresh token's iat on the reference (docs/simplejwt.md, Deviations)"
 			}
 		} else {
 			bodyRef, bodyGw := rRef.Body, rGw.Body

@@ -24,7 +24,7 @@ const (
 	pUsers     = "/userprofiles/users/"
 )
 
-// Bodies of the reference (SIMPLEJWT_BEHAVIOUR.md, recordings).
+// Bodies of the reference (docs/simplejwt.md; recorded from testdata/django_ref).
 const (
 	required = `["This field is required."]`
 	// django500 is Django's 500 page with DEBUG=False (145 bytes).
@@ -195,7 +195,7 @@ func normaliseReviewTimes(t *testing.T, body string) string {
 }
 
 // scenarios is the table: every section of the recordings m1…m4, in their
-// order, plus the cases the brief and SIMPLEJWT_BEHAVIOUR.md add. Crafted
+// order, plus the cases docs/simplejwt.md adds. Crafted
 // tokens are made once per mode, so both sides get the same bytes.
 func scenarios(t *testing.T, m mode) []scenario {
 	now := time.Now()

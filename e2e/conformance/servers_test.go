@@ -17,7 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
-// mode is one settings mode of SIMPLEJWT_BEHAVIOUR.md.
+// mode is one settings mode of docs/simplejwt.md.
 type mode struct {
 	name                   string
 	rotate                 bool // ROTATE_REFRESH_TOKENS

@@ -21,7 +21,7 @@ from django.conf import settings
 
 SECRET = "jwtgate-interop-test-secret-0123456789abcdefghijkl"  # 50 characters
 assert len(SECRET) == 50
-NOW = 1795339134.25  # the clock of the pair recorded in SIMPLEJWT_BEHAVIOUR.md §2.1
+NOW = 1795339134.25  # the clock of the recorded pair (docs/simplejwt.md, "Recorded clock")
 JTIS = [
     "5f70834db38840a18146d61d9bcc31df",
     "9245bf0febe94952806e138e078df76e",

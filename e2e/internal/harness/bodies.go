@@ -1,7 +1,7 @@
 package harness
 
 // The answers the gateway must give, verbatim: simplejwt's and DRF's
-// bodies as the reference writes them (SIMPLEJWT_BEHAVIOUR.md §3), shared
+// bodies as the reference writes them (docs/simplejwt.md), shared
 // by every e2e suite so that a byte is corrected in one place.
 const (
 	// WWWAuthenticate is the challenge on every 401.
