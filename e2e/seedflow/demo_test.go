@@ -153,3 +153,32 @@ func TestDemoScript(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoRefusesTakenPorts: scripts/demo.sh does not start when its
+// gateway, admin or movie API port is taken (Caddy's SO_REUSEPORT would
+// otherwise share the port silently), and names the variable to change.
+func TestDemoRefusesTakenPorts(t *testing.T) {
+	for _, v := range []string{"JWTGATE_ADDR", "JWTGATE_ADMIN", "UPSTREAM_ADDR"} {
+		t.Run(v, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			vars := map[string]string{
+				"JWTGATE_DEMO_DIR": t.TempDir(),
+				"JWTGATE_ADDR":     testenv.FreeAddr(t),
+				"JWTGATE_ADMIN":    testenv.FreeAddr(t),
+				"UPSTREAM_ADDR":    testenv.FreeAddr(t),
+			}
+			vars[v] = l.Addr().String()
+			cmd := exec.Command("bash", filepath.Join(harness.RepoRoot, "scripts", "demo.sh"))
+			cmd.Dir = harness.RepoRoot
+			cmd.Env = demoEnv(vars)
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), v+"=") || strings.Contains(string(out), "building") {
+				t.Errorf("demo.sh with %s taken: %v, want a refusal before building that names %s:\n%s", v, err, v, out)
+			}
+		})
+	}
+}
