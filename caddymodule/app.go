@@ -75,6 +75,16 @@ type App struct {
 	// the blacklist (BLACKLIST_AFTER_ROTATION).
 	BlacklistAfterRotation bool `json:"blacklist_after_rotation,omitempty"`
 
+	// SimplejwtVersion is the simplejwt release the Django side runs, whose
+	// answers jwtgate reproduces: "5.2" (default; 5.2.x and 5.3.x) or
+	// "5.5" (5.4.x and 5.5.x: string user ids, "Token is expired" /
+	// "Token is invalid", rotated refresh tokens recorded with their user).
+	SimplejwtVersion string `json:"simplejwt_version,omitempty"`
+
+	// CheckUserIsActive, when false, lets inactive users authenticate and
+	// refresh (CHECK_USER_IS_ACTIVE, simplejwt 5.4+). Default true.
+	CheckUserIsActive *bool `json:"check_user_is_active,omitempty"`
+
 	// UpdateLastLogin makes a login set auth_user.last_login
 	// (UPDATE_LAST_LOGIN).
 	UpdateLastLogin bool `json:"update_last_login,omitempty"`
@@ -244,13 +254,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 
+	version, err := simplejwt.ParseVersion(a.SimplejwtVersion)
+	if err != nil {
+		return err
+	}
+	allowInactive := a.CheckUserIsActive != nil && !*a.CheckUserIsActive
 	a.auth, err = simplejwt.NewAuthenticator(a.codec, a.store.users, simplejwt.AuthenticatorConfig{
-		HeaderName:  a.AuthHeaderName,
-		HeaderTypes: a.AuthHeaderTypes,
-		Cookie:      a.TokenCookie,
-		Query:       a.TokenQuery,
-		ByUsername:  a.UserIDField == "username",
-		RetryAfter:  time.Duration(a.RetryAfter),
+		Version:       version,
+		AllowInactive: allowInactive,
+		HeaderName:    a.AuthHeaderName,
+		HeaderTypes:   a.AuthHeaderTypes,
+		Cookie:        a.TokenCookie,
+		Query:         a.TokenQuery,
+		ByUsername:    a.UserIDField == "username",
+		RetryAfter:    time.Duration(a.RetryAfter),
 	})
 	if err != nil {
 		return err
@@ -262,6 +279,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.service, err = simplejwt.NewService(simplejwt.Config{
 		Codec: a.codec, Store: a.store.store, Passwords: passwords, Users: a.store.users, Auth: a.auth,
 		Settings: simplejwt.Settings{
+			Version:                version,
+			AllowInactive:          allowInactive,
 			RotateRefreshTokens:    a.RotateRefreshTokens,
 			BlacklistAfterRotation: a.BlacklistAfterRotation,
 			UpdateLastLogin:        a.UpdateLastLogin,

@@ -46,6 +46,8 @@ func init() {
 //		rotate_refresh_tokens      true|false
 //		blacklist_after_rotation   true|false
 //		update_last_login          true|false
+//		simplejwt_version          5.2|5.5
+//		check_user_is_active       true|false
 //		audience                   <aud>
 //		issuer                     <iss>
 //		leeway                     <duration>
@@ -115,6 +117,16 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			app.BlacklistAfterRotation, err = boolArg(d)
 		case "update_last_login":
 			app.UpdateLastLogin, err = boolArg(d)
+		case "simplejwt_version":
+			if app.SimplejwtVersion, err = oneArg(d); err == nil {
+				if _, verr := simplejwt.ParseVersion(app.SimplejwtVersion); verr != nil {
+					err = d.Err(verr.Error())
+				}
+			}
+		case "check_user_is_active":
+			var b bool
+			b, err = boolArg(d)
+			app.CheckUserIsActive = &b
 		case "audience":
 			app.Audience, err = oneArg(d)
 		case "issuer":

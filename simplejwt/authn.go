@@ -134,6 +134,11 @@ type AuthenticatorConfig struct {
 	// RetryAfter is sent with the 503 answered before the user table has
 	// been loaded; default 5 s.
 	RetryAfter time.Duration
+	// Version selects the messages of rejected tokens (see Version).
+	Version Version
+	// AllowInactive lets inactive users authenticate
+	// (CHECK_USER_IS_ACTIVE = False, simplejwt 5.4+).
+	AllowInactive bool
 }
 
 // Authenticator is simplejwt's JWTAuthentication: it reads the token from
@@ -147,6 +152,9 @@ type Authenticator struct {
 	cookie string
 	query  string
 	byName bool
+	// version and allowInactive are AuthenticatorConfig's.
+	version       Version
+	allowInactive bool
 
 	pool sync.Pool
 
@@ -158,7 +166,8 @@ type Authenticator struct {
 // NewAuthenticator returns an Authenticator for tokens of codec and users
 // of index.
 func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg AuthenticatorConfig) (*Authenticator, error) {
-	a := &Authenticator{codec: codec, users: index, cookie: cfg.Cookie, query: cfg.Query, byName: cfg.ByUsername}
+	a := &Authenticator{codec: codec, users: index, cookie: cfg.Cookie, query: cfg.Query, byName: cfg.ByUsername,
+		version: cfg.Version, allowInactive: cfg.AllowInactive}
 	a.header = HeaderName(cfg.HeaderName)
 	a.types = cfg.HeaderTypes
 	if len(a.types) == 0 {
@@ -185,9 +194,10 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg Authentica
 	}
 	a.unavailable = ServiceUnavailable(cfg.RetryAfter)
 	a.invalid = map[string]*drf.Error{}
-	for _, e := range []*token.Error{token.ErrInvalid, token.ErrNoExp, token.ErrNoID, token.ErrNoType, token.ErrWrongType} {
-		a.invalid[e.Message] = unauthorized(`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":` +
-			quote(e.Message) + `}]}`)
+	for _, msg := range []string{token.ErrInvalid.Message, msgExpired, msgInvalid, token.ErrNoExp.Message,
+		token.ErrNoID.Message, token.ErrNoType.Message, token.ErrWrongType.Message} {
+		a.invalid[msg] = unauthorized(`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":` +
+			quote(msg) + `}]}`)
 	}
 	return a, nil
 }
@@ -268,7 +278,7 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 		// errors.As, does not allocate on this path.
 		msg := token.ErrInvalid.Message
 		if te, ok := err.(*token.Error); ok {
-			msg, res.Reason = te.Message, te.Reason
+			msg, res.Reason = a.version.tokenMessage(te), te.Reason
 		}
 		e := a.invalid[msg]
 		if e == nil {
@@ -310,7 +320,7 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 		a.refuse(res, NoUserID, a.noUserID)
 	case status == userIDNull || !found:
 		a.refuse(res, UserNotFound, a.userNotFound)
-	case !st.IsActive:
+	case !st.IsActive && !a.allowInactive:
 		a.refuse(res, UserInactive, a.userInactive)
 	default:
 		res.Outcome, res.User = Authenticated, st

@@ -210,7 +210,8 @@ func newViewEnv(t *testing.T, o vtOptions) *viewEnv {
 		e.sync()
 	}
 
-	e.auth, err = NewAuthenticator(e.codec, e.users, AuthenticatorConfig{ByUsername: o.ByUsername})
+	e.auth, err = NewAuthenticator(e.codec, e.users, AuthenticatorConfig{ByUsername: o.ByUsername,
+		Version: o.Settings.Version, AllowInactive: o.Settings.AllowInactive})
 	if err != nil {
 		t.Fatalf("NewAuthenticator: %v", err)
 	}

@@ -41,6 +41,13 @@ type Settings struct {
 	// ValidatePasswords runs Django's default password validators on
 	// register (REGISTER_VALIDATE_PASSWORD of the reference).
 	ValidatePasswords bool
+	// Version is the simplejwt release reproduced on the wire (see
+	// Version); the Authenticator must have the same.
+	Version Version
+	// AllowInactive lets refresh mint tokens for inactive users
+	// (CHECK_USER_IS_ACTIVE = False, simplejwt 5.4+). Login still refuses
+	// them, as Django's ModelBackend does.
+	AllowInactive bool
 	// MaxBodyBytes bounds request bodies of the views; default 64 KiB.
 	MaxBodyBytes int64
 	// DBTimeout bounds every database call of a request; default 5 s.
@@ -221,10 +228,15 @@ func (s *Service) dbFault(v View, op string, err error) *drf.Error {
 	return s.unavailable
 }
 
-// tokenUserID is the value a new token carries for u (USER_ID_FIELD).
+// tokenUserID is the value a new token carries for u (USER_ID_FIELD):
+// the field as it is before 5.5, always a string from 5.5
+// (tokens.py Token.for_user: user_id = str(user_id)).
 func (s *Service) tokenUserID(u store.User) any {
-	if s.set.UserIDField == "username" {
+	switch {
+	case s.set.UserIDField == "username":
 		return u.Username
+	case s.set.Version >= V55:
+		return strconv.FormatInt(u.ID, 10)
 	}
 	return u.ID
 }

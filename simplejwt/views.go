@@ -172,7 +172,7 @@ func (s *Service) tokenNotValid(err error) *drf.Error {
 	msg := token.ErrInvalid.Message
 	var te *token.Error
 	if errors.As(err, &te) {
-		msg = te.Message
+		msg = s.set.Version.tokenMessage(te)
 	}
 	e := drf.DetailCode(http.StatusUnauthorized, msg, "token_not_valid")
 	e.Header = http.Header{"Www-Authenticate": {s.auth.Challenge()}}
@@ -348,8 +348,10 @@ type rotatedBody struct {
 var noActiveAccountForToken = []byte(`{"detail":"No active account found for the given token.","code":"no_active_account"}`)
 
 // refresh is TokenRefreshSerializer with RefreshToken's checks, in
-// simplejwt's order: decode, blacklist, exp/jti/type. Then, unlike
-// simplejwt 5.2.2, the user must still exist and be active.
+// simplejwt's order: decode, blacklist, exp/jti/type. Then, as in
+// simplejwt 5.4+ and unlike 5.2.2, the user must be active (unless
+// AllowInactive) and, unlike any release, still exist. In 5.5 the rotated
+// refresh token is recorded as outstanding with its user.
 func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
@@ -358,13 +360,16 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	if e != nil {
 		return e
 	}
+	var owner *int64
 	if uid, ok := cl.UserID(); ok {
 		if !s.users.Loaded() {
 			return s.unavailable
 		}
-		if st, found := s.lookupClaimUser(uid); !found || !st.IsActive {
+		st, found := s.lookupClaimUser(uid)
+		if !found || (!st.IsActive && !s.set.AllowInactive) {
 			return s.authFailed(noActiveAccountForToken)
 		}
+		owner = &st.ID
 	}
 	access, err := s.codec.AccessFor(cl, now)
 	if err != nil {
@@ -381,6 +386,15 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	rotated, err := s.codec.Rotate(cl, now)
 	if err != nil {
 		return s.signingFailed(err)
+	}
+	if s.set.Version >= V55 {
+		// tokens.py BlacklistMixin.outstand (5.5.0): the rotated token is
+		// get-or-created with the user its claim names.
+		row := outstanding(0, rotated)
+		row.UserID = owner
+		if err := s.store.AddOutstanding(ctx, row); err != nil {
+			return s.dbFault(Refresh, "add outstanding token", err)
+		}
 	}
 	return writeTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
 }
@@ -488,7 +502,19 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 // database failure.
 func (s *Service) blacklistRefresh(ctx context.Context, v View, op, raw, jti string, cl *token.Claims, now time.Time) *drf.Error {
 	exp, _ := cl.ExpiresAt()
-	err := s.store.Blacklist(ctx, store.OutstandingToken{JTI: jti, Token: raw, ExpiresAt: exp.UTC()}, now.UTC())
+	row := store.OutstandingToken{JTI: jti, Token: raw, ExpiresAt: exp.UTC()}
+	if s.set.Version >= V55 {
+		// tokens.py BlacklistMixin.blacklist (5.4.0): a row created here
+		// names the user (None when there is none) and created_at.
+		created := now.UTC()
+		row.CreatedAt = &created
+		if uid, ok := cl.UserID(); ok {
+			if st, found := s.lookupClaimUser(uid); found {
+				row.UserID = &st.ID
+			}
+		}
+	}
+	err := s.store.Blacklist(ctx, row, now.UTC())
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return s.tokenNotValid(token.ErrBlacklisted)
