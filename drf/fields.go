@@ -3,6 +3,8 @@ package drf
 import (
 	"strconv"
 	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // NonFieldErrorsKey is DRF's api_settings.NON_FIELD_ERRORS_KEY, the
@@ -60,11 +62,11 @@ func runCharField(f CharField, v Value) (string, []string) {
 	// Blank is tested first, on str(data), before null and type checks.
 	switch v.Kind {
 	case String:
-		if v.Text == "" || (!f.NoTrim && pyStrip(v.Text) == "") {
+		if v.Text == "" || (!f.NoTrim && pystr.Strip(v.Text) == "") {
 			return blank(f)
 		}
 	case File:
-		if !f.NoTrim && pyStrip(v.Text) == "" {
+		if !f.NoTrim && pystr.Strip(v.Text) == "" {
 			return blank(f)
 		}
 	}
@@ -80,12 +82,12 @@ func runCharField(f CharField, v Value) (string, []string) {
 	case String:
 		s = v.Text
 	case Number:
-		s = pyNumberStr(v.Text)
+		s = pystr.NumberStr(v.Text)
 	default: // Bool, List, Object, File
 		return "", []string{msgInvalid}
 	}
 	if !f.NoTrim {
-		s = pyStrip(s)
+		s = pystr.Strip(s)
 	}
 	// run_validators: the field's own validators come first (DRF's Field
 	// sets them before CharField appends its own), then max_length, the
@@ -97,13 +99,13 @@ func runCharField(f CharField, v Value) (string, []string) {
 			msgs = append(msgs, m)
 		}
 	}
-	if f.MaxLength > 0 && pyLen(s) > f.MaxLength {
+	if f.MaxLength > 0 && pystr.Len(s) > f.MaxLength {
 		msgs = append(msgs, "Ensure this field has no more than "+strconv.Itoa(f.MaxLength)+" characters.")
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		msgs = append(msgs, msgNullChars)
 	}
-	if r, ok := firstSurrogate(s); ok {
+	if r, ok := pystr.FirstSurrogate(s); ok {
 		msgs = append(msgs, "Surrogate characters are not allowed: U+"+strings.ToUpper(strconv.FormatInt(int64(r), 16))+".")
 	}
 	for _, fn := range f.ValidatorsAfter {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 func obj(html bool, kv map[string]Value) Data {
@@ -139,7 +141,7 @@ func TestPyFloatRepr(t *testing.T) {
 		{math.Inf(-1), "-inf"}, {math.NaN(), "nan"}, {9007199254740993, "9007199254740992.0"}, {-12.5e3, "-12500.0"},
 	}
 	for _, tt := range tests {
-		if got := pyFloatRepr(tt.f); got != tt.want {
+		if got := pystr.FloatRepr(tt.f); got != tt.want {
 			t.Errorf("repr(%v) = %q, want %q", tt.f, got, tt.want)
 		}
 	}
@@ -151,14 +153,14 @@ func TestPyStrip(t *testing.T) {
 		{"\xed\xa0\x80 ", "\xed\xa0\x80"}, {" \xff", "\xff"}, {"\x1c\x1fa\x1e", "a"}, {"\x00 ", "\x00"},
 	}
 	for _, tt := range tests {
-		if got := pyStrip(tt[0]); got != tt[1] {
+		if got := pystr.Strip(tt[0]); got != tt[1] {
 			t.Errorf("strip(%q) = %q, want %q", tt[0], got, tt[1])
 		}
 	}
-	if n := pyLen("a\xed\xa0\x80é😀\xff"); n != 5 {
+	if n := pystr.Len("a\xed\xa0\x80é😀\xff"); n != 5 {
 		t.Errorf("pyLen = %d, want 5", n)
 	}
-	if !utf8.ValidString(string(appendWTF8(nil, 'é'))) || string(appendWTF8(nil, 0xDFFF)) != "\xed\xbf\xbf" {
+	if !utf8.ValidString(string(pystr.AppendWTF8(nil, 'é'))) || string(pystr.AppendWTF8(nil, 0xDFFF)) != "\xed\xbf\xbf" {
 		t.Errorf("appendWTF8")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 var fuzzContentTypes = []string{
@@ -94,7 +96,7 @@ func FuzzValidateChars(f *testing.F) {
 		// (but for optional blank fields, which forms treat as absent).
 		if errs == nil {
 			for i, f := range fields {
-				if f.MaxLength > 0 && pyLen(values[i]) > f.MaxLength {
+				if f.MaxLength > 0 && pystr.Len(values[i]) > f.MaxLength {
 					t.Fatalf("%q longer than %d", values[i], f.MaxLength)
 				}
 			}
@@ -123,7 +125,7 @@ func checkValidated(t *testing.T, fields []CharField, values []string, errs *Err
 		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 			t.Fatalf("value %q passed validation", v)
 		}
-		if !fields[i].NoTrim && pyStrip(v) != v {
+		if !fields[i].NoTrim && pystr.Strip(v) != v {
 			t.Fatalf("value %q not trimmed", v)
 		}
 	}

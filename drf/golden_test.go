@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // golden.json is written by testdata/gen_golden.py, which runs the real
@@ -196,7 +198,7 @@ func checkGoldenData(t *testing.T, name string, d Data, c goldenCase) {
 		v := d.Get(key)
 		got := v.Text
 		if v.Kind == Number {
-			got = pyNumberStr(v.Text)
+			got = pystr.NumberStr(v.Text)
 		}
 		if v.Kind != kinds[kv[0]] || got != text {
 			t.Errorf("%s: field %q = %v %q, want %s %q", name, key, v.Kind, got, kv[0], text)
@@ -214,8 +216,8 @@ func TestGoldenWhitespace(t *testing.T) {
 		t.Fatalf("golden whitespace set has %d members", len(want))
 	}
 	for r := rune(0); r <= 0x10FFFF; r++ {
-		if isPySpace(r) != want[r] {
-			t.Errorf("isPySpace(%U) = %v, Python says %v", r, isPySpace(r), want[r])
+		if pystr.IsSpace(r) != want[r] {
+			t.Errorf("pystr.IsSpace(%U) = %v, Python says %v", r, pystr.IsSpace(r), want[r])
 		}
 	}
 }
@@ -229,7 +231,7 @@ func TestGoldenFloats(t *testing.T) {
 			continue
 		}
 		n++
-		if got := pyNumberStr(lit); got != *f[1] {
+		if got := pystr.NumberStr(lit); got != *f[1] {
 			t.Errorf("str(json.loads(%q)) = %q, drf gives %q", lit, *f[1], got)
 		}
 	}

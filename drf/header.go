@@ -3,6 +3,8 @@ package drf
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // headerParam is one parameter of a parsed header. value holds raw bytes,
@@ -85,7 +87,7 @@ func splitHeaderParams(s string, cgi bool) []string {
 			end = len(s)
 		}
 		if cgi {
-			out = append(out, pyStrip(s[:end]))
+			out = append(out, pystr.Strip(s[:end]))
 		} else {
 			out = append(out, bytesStrip(s[:end]))
 		}

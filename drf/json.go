@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // parseJSON is DRF's JSONParser: the body decoded with the request's
@@ -407,7 +409,7 @@ func (p *jsonParser) str(i int, decode bool) (int, string, bool) {
 			}
 		}
 		if decode {
-			buf = appendWTF8(buf, r)
+			buf = pystr.AppendWTF8(buf, r)
 		}
 		i = end
 	}

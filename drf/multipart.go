@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // This file ports Django 3.2's MultiPartParser (django/http/multipartparser.py)
@@ -95,13 +97,13 @@ func parseMultipart(ct string, body []byte, enc codecClass) (Data, *Error) {
 		}
 		name := nameParam.value
 		if nameParam.decoded {
-			name = pyStrip(name)
+			name = pystr.Strip(name)
 		} else {
 			name = decodeReplace([]byte(bytesStrip(name)), enc)
 		}
 		transfer := ""
 		if te, ok := headers["content-transfer-encoding"]; ok {
-			transfer = pyStrip(te.value)
+			transfer = pystr.Strip(te.value)
 		}
 		if kind == partField {
 			data := content
@@ -199,12 +201,12 @@ func sanitizeFileName(name string) (string, bool) {
 // uploadedFileName is the name UploadedFile keeps (str(file)): at most 255
 // code points, shortened before its extension.
 func uploadedFileName(name string) string {
-	if pyLen(name) <= 255 {
+	if pystr.Len(name) <= 255 {
 		return name
 	}
 	root, ext := splitExt(name)
 	ext = prefixRunes(ext, 255)
-	return prefixRunes(root, 255-pyLen(ext)) + ext
+	return prefixRunes(root, 255-pystr.Len(ext)) + ext
 }
 
 // splitExt is posixpath.splitext on a name without "/".

@@ -3,6 +3,8 @@ package drf
 import (
 	"net/http"
 	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // acceptsJSON is DRF's DefaultContentNegotiation.select_renderer with the
@@ -25,7 +27,7 @@ func acceptsJSON(r *http.Request) bool {
 		} else {
 			header = ""
 		}
-		mt := parseMediaType(pyStrip(latin1([]byte(item))))
+		mt := parseMediaType(pystr.Strip(latin1([]byte(item))))
 		if mt.matches("application", "json") || mt.matches("text", "html") {
 			return true
 		}

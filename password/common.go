@@ -6,6 +6,8 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"sync"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // commonPasswordsGz is Django's list of 20,000 common passwords
@@ -31,7 +33,7 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	set := make(map[string]struct{}, 20000)
 	sc := bufio.NewScanner(zr)
 	for sc.Scan() {
-		set[pyStrip(sc.Text())] = struct{}{}
+		set[pystr.Strip(sc.Text())] = struct{}{}
 	}
 	if err := sc.Err(); err != nil {
 		panic("password: embedded common-passwords.txt.gz: " + err.Error())
@@ -42,6 +44,6 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 // isCommonPassword is CommonPasswordValidator's test:
 // password.lower().strip() in the list.
 func isCommonPassword(password string) bool {
-	_, ok := commonPasswords()[pyStrip(pyLower(password))]
+	_, ok := commonPasswords()[pystr.Strip(pyLower(password))]
 	return ok
 }

@@ -10,15 +10,6 @@ import (
 // (Unicode 14.0) on every code point assigned in 14.0 for the predicates
 // below; testdata/gen_unicode.py checks this and prints pyDigitExtra.
 
-// pyIsSpace is str.isspace for one character: Unicode White_Space plus
-// the ASCII separators U+001C..U+001F, which Python also strips.
-func pyIsSpace(r rune) bool {
-	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
-}
-
-// pyStrip is str.strip().
-func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
-
 // pyIsDigit is str.isdigit for one character: Numeric_Type Decimal (the
 // Nd category) or Digit (superscripts, circled digits and the like).
 func pyIsDigit(r rune) bool {

@@ -3,6 +3,8 @@ package password
 import (
 	"strconv"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // unicodeFile is written by testdata/gen_unicode.py from Python's str.
@@ -59,7 +61,7 @@ func TestPythonUnicode(t *testing.T) {
 			if pyIsWord(r) != word[r] {
 				fail(`U+%04X: \w %v`, r, word[r])
 			}
-			if pyIsSpace(r) != space[r] {
+			if pystr.IsSpace(r) != space[r] {
 				fail("U+%04X: isspace %v", r, space[r])
 			}
 			want, ok := lower[r]

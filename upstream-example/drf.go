@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // This file reproduces what Django REST framework 3.14 does around a view:
@@ -348,7 +350,7 @@ func fieldValue(data requestData, f fieldSpec, partial bool) (pyValue, bool) {
 // run is Field.run_validation for a present value: null handling,
 // conversion, then every validator, collecting their messages.
 func (f fieldSpec) run(v pyValue) (cleanValue, []string) {
-	if f.typ == charField && v.kind != kindNone && pyStrip(pyStr(v)) == "" {
+	if f.typ == charField && v.kind != kindNone && pystr.Strip(pyStr(v)) == "" {
 		return cleanValue{}, []string{"This field may not be blank."}
 	}
 	if v.kind == kindNone {
@@ -377,7 +379,7 @@ func (f fieldSpec) runChar(v pyValue) (cleanValue, []string) {
 	default:
 		return cleanValue{}, []string{"Not a valid string."}
 	}
-	s := pyStrip(pyStr(v))
+	s := pystr.Strip(pyStr(v))
 	var msgs []string
 	if f.maxLength > 0 && utf8.RuneCountInString(s) > f.maxLength {
 		msgs = append(msgs, fmt.Sprintf("Ensure this field has no more than %d characters.", f.maxLength))

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // app is the movie API: the tutorial's movieapi views, minus authentication,
@@ -465,7 +467,7 @@ func (f pythonFloat) MarshalJSON() ([]byte, error) {
 	if math.IsInf(float64(f), 0) || math.IsNaN(float64(f)) {
 		return nil, errors.New("out of range float values are not JSON compliant")
 	}
-	return []byte(pyFloatRepr(float64(f))), nil
+	return []byte(pystr.FloatRepr(float64(f))), nil
 }
 
 func reviewOut(r Review) reviewJSON {

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // parsePyFloat is Python's float() of a JSON number literal; like Python it
@@ -12,56 +13,6 @@ import (
 func parsePyFloat(lit string) float64 {
 	f, _ := strconv.ParseFloat(lit, 64)
 	return f
-}
-
-// pyFloatRepr is Python's repr(float): the shortest round-tripping digits,
-// written in fixed notation with at least one decimal ("0.0", "4.5",
-// "1000000000000000.0") when the decimal exponent is in (-4, 16], else in
-// scientific notation ("1e+16", "1.5e-05").
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // "-1.2345e+06"
-	sign := ""
-	if e[0] == '-' {
-		sign, e = "-", e[1:]
-	}
-	mant, expText, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expText)
-	digits := strings.Replace(mant, ".", "", 1)
-	point := exp + 1 // digits before the decimal point
-	switch {
-	case point <= -4 || point > 16:
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		es := "+"
-		if exp < 0 {
-			es, exp = "-", -exp
-		}
-		if exp < 10 {
-			es += "0"
-		}
-		return sign + m + "e" + es + strconv.Itoa(exp)
-	case point <= 0:
-		return sign + "0." + strings.Repeat("0", -point) + digits
-	case point >= len(digits):
-		return sign + digits + strings.Repeat("0", point-len(digits)) + ".0"
-	default:
-		return sign + digits[:point] + "." + digits[point:]
-	}
 }
 
 // pyStr is Python's str() of a request value, which DRF's CharField and
@@ -76,7 +27,7 @@ func pyStr(v pyValue) string {
 		}
 		return "False"
 	case kindFloat:
-		return pyFloatRepr(v.num)
+		return pystr.FloatRepr(v.num)
 	case kindList:
 		return "[...]" // never a valid int; the text is not shown anywhere
 	case kindDict:
@@ -85,17 +36,10 @@ func pyStr(v pyValue) string {
 	return v.str // str, int digits, file name
 }
 
-// isPySpace reports whether Python's str.isspace() holds for r; str.strip()
-// and int() trim these.
-func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
-
-// pyStrip is Python's str.strip().
-func pyStrip(s string) string { return strings.TrimFunc(s, isPySpace) }
-
 // dropDecimalZeros is DRF IntegerField's re.sub(r'\.0*\s*$', ”, s), which
 // lets "4.0" and "4.000 " through as integers but not "4.5".
 func dropDecimalZeros(s string) string {
-	t := strings.TrimRightFunc(s, isPySpace)
+	t := strings.TrimRightFunc(s, pystr.IsSpace)
 	t = strings.TrimRight(t, "0")
 	if strings.HasSuffix(t, ".") {
 		return t[:len(t)-1]

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
 // The expected values below were produced by CPython 3.11, the reference's
@@ -19,11 +21,11 @@ func TestPyFloatRepr(t *testing.T) {
 		-2.5e-10: "-2.5e-10", 123456789012345678: "1.2345678901234568e+17", 3.0000000000000004: "3.0000000000000004",
 		1.7976931348623157e308: "1.7976931348623157e+308", 5e-324: "5e-324",
 	} {
-		if got := pyFloatRepr(f); got != want {
-			t.Errorf("pyFloatRepr(%v) = %q, want %q", f, got, want)
+		if got := pystr.FloatRepr(f); got != want {
+			t.Errorf("pystr.FloatRepr(%v) = %q, want %q", f, got, want)
 		}
 	}
-	if got := pyFloatRepr(-1 * 0.0 * -1); got != "0.0" {
+	if got := pystr.FloatRepr(-1 * 0.0 * -1); got != "0.0" {
 		t.Errorf("zero: %q", got)
 	}
 }
@@ -47,7 +49,7 @@ func TestPyInt(t *testing.T) {
 			t.Errorf("dropDecimalZeros(%q) = %q, want %q", s, got, want)
 		}
 	}
-	if got := pyStrip("\x1c a \u3000"); got != "a" {
+	if got := pystr.Strip("\x1c a \u3000"); got != "a" {
 		t.Errorf("pyStrip = %q", got)
 	}
 }
@@ -110,7 +112,7 @@ func TestDecodeJSONValues(t *testing.T) {
 	if f["a"].str != "2" || f["i"].str != "0" || f["i"].kind != kindInt {
 		t.Errorf("ints: %+v %+v", f["a"], f["i"])
 	}
-	if f["f"].kind != kindFloat || pyFloatRepr(f["f"].num) != "inf" {
+	if f["f"].kind != kindFloat || pystr.FloatRepr(f["f"].num) != "inf" {
 		t.Errorf("float: %+v", f["f"])
 	}
 	if f["s"].str != "𐀀é\uFFFDx" || f["s"].surrogate != 0xD800 {
