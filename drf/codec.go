@@ -1,5 +1,7 @@
 package drf
 
+//go:generate sh -c "/usr/bin/python3 testdata/gen_tables.py > tables_gen.go && gofmt -w tables_gen.go"
+
 // codecClass says how drf decodes a body whose Content-Type names a charset
 // (Django's request.encoding, which DRF's parsers decode the body with).
 type codecClass uint8

@@ -71,7 +71,7 @@ log "go test"
 go test -count=1 -timeout 20m "$@" ./...
 
 # --- fuzzing -----------------------------------------------------------------
-# Every fuzz target for a bounded time (FUZZTIME, default 10s each; about
-# 12 targets, so about two and a half minutes).
+# Every fuzz target for a fixed number of executions (about 10 s each, plus
+# building and replaying its corpus; FUZZ_SCALE scales it).
 log "fuzz"
 scripts/fuzz.sh
