@@ -3,12 +3,7 @@ package token
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,22 +19,33 @@ const minRSABits = 2048
 // codecImpl is the state of a Codec. It is built once by newCodecImpl and
 // never changed afterwards, so it is safe for concurrent use.
 type codecImpl struct {
-	cfg    Config
-	method jwt.SigningMethod
-	// hdrSeg is the base64url header the codec writes; a token whose
-	// header segment equals it needs no header parsing.
-	hdrSeg string
-	// hmacKey, hmacPool and hmacSize are set for the HS algorithms.
-	hmacKey  []byte
-	hmacPool *sync.Pool
-	hmacSize int
-	// signKey and verifyKey are set for the RS and ES algorithms.
-	signKey   crypto.Signer
-	verifyKey crypto.PublicKey
+	cfg Config
+	// keys is the key set in configuration order; signer signs, noKID
+	// verifies tokens whose header has no kid (nil: such tokens fail).
+	keys   []keyImpl
+	signer *keyImpl
+	noKID  *keyImpl
 	// leeway is Config.Leeway in whole seconds, rounded down.
 	leeway int64
 	maxLen int
 	names  *claimNames
+}
+
+// keyImpl is one resolved key of the set.
+type keyImpl struct {
+	id     string
+	alg    string
+	method jwt.SigningMethod
+	// hdrSeg is the base64url header this key writes; a token whose header
+	// segment equals it needs no header parsing.
+	hdrSeg string
+	// hmacKey and hmacPool are set for the HS algorithms.
+	hmacKey  []byte
+	hmacPool *sync.Pool
+	// signKey (nil for a verify-only key) and verifyKey are set for the
+	// asymmetric algorithms.
+	signKey   crypto.Signer
+	verifyKey crypto.PublicKey
 }
 
 // claimNames are the configured claim names that Claims needs to answer
@@ -53,7 +59,7 @@ type algorithm struct {
 	method jwt.SigningMethod
 	hash   crypto.Hash
 	curve  elliptic.Curve // ES only
-	kind   byte           // 'H', 'R' or 'E'
+	kind   byte           // 'H' HMAC, 'R' RSA (PKCS#1 v1.5 and PSS), 'E' ECDSA, 'O' EdDSA
 }
 
 var algorithms = map[string]algorithm{
@@ -63,46 +69,75 @@ var algorithms = map[string]algorithm{
 	"RS256": {jwt.SigningMethodRS256, crypto.SHA256, nil, 'R'},
 	"RS384": {jwt.SigningMethodRS384, crypto.SHA384, nil, 'R'},
 	"RS512": {jwt.SigningMethodRS512, crypto.SHA512, nil, 'R'},
+	"PS256": {jwt.SigningMethodPS256, crypto.SHA256, nil, 'R'},
+	"PS384": {jwt.SigningMethodPS384, crypto.SHA384, nil, 'R'},
+	"PS512": {jwt.SigningMethodPS512, crypto.SHA512, nil, 'R'},
 	"ES256": {jwt.SigningMethodES256, crypto.SHA256, elliptic.P256(), 'E'},
 	"ES384": {jwt.SigningMethodES384, crypto.SHA384, elliptic.P384(), 'E'},
 	"ES512": {jwt.SigningMethodES512, crypto.SHA512, elliptic.P521(), 'E'},
+	"EdDSA": {jwt.SigningMethodEdDSA, 0, nil, 'O'},
 }
+
+// algorithmNames lists the supported algorithms for error messages.
+const algorithmNames = "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA"
 
 func newCodecImpl(cfg Config) (codecImpl, error) {
 	cfg = cloneConfig(cfg)
-	if cfg.Algorithm == "" {
-		cfg.Algorithm = "HS256"
-	}
 	if cfg.MaxTokenLength == 0 {
 		cfg.MaxTokenLength = DefaultMaxTokenLength
 	}
-	alg, ok := algorithms[cfg.Algorithm]
-	if !ok {
-		return codecImpl{}, fmt.Errorf("token: unsupported algorithm %q; use one of HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, ES512", cfg.Algorithm)
+	keys := cfg.Keys
+	if len(keys) == 0 {
+		if cfg.Algorithm == "" {
+			cfg.Algorithm = "HS256"
+		}
+		// The single-key form: one key without kid that signs and
+		// verifies, as simplejwt's SIGNING_KEY/VERIFYING_KEY.
+		keys = []Key{{Algorithm: cfg.Algorithm, SigningKey: cfg.SigningKey, VerifyingKey: cfg.VerifyingKey, Signs: true, VerifiesWithoutKID: true}}
+	} else if len(cfg.SigningKey) != 0 || len(cfg.VerifyingKey) != 0 {
+		return codecImpl{}, errors.New("token: both a key set and a single signing/verifying key are configured; put every key in the key set")
 	}
 	if err := checkSettings(&cfg); err != nil {
 		return codecImpl{}, err
 	}
 	c := codecImpl{
 		cfg:    cfg,
-		method: alg.method,
-		hdrSeg: base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"` + cfg.Algorithm + `","typ":"JWT"}`)),
+		keys:   make([]keyImpl, len(keys)),
 		leeway: int64(cfg.Leeway / time.Second),
 		maxLen: cfg.MaxTokenLength,
 		names:  &claimNames{typ: cfg.TokenTypeClaim, jti: cfg.JTIClaim, userID: cfg.UserIDClaim},
 	}
-	var err error
-	switch alg.kind {
-	case 'H':
-		err = c.setHMACKey(cfg, alg)
-	case 'R':
-		err = c.setRSAKeys(cfg)
-	case 'E':
-		err = c.setECKeys(cfg, alg)
+	for i, k := range keys {
+		ki, err := newKey(k)
+		if err != nil {
+			return codecImpl{}, err
+		}
+		for j := range i {
+			if c.keys[j].id == ki.id && ki.id != "" {
+				return codecImpl{}, fmt.Errorf("token: two keys have the kid %q; give each key its own kid", ki.id)
+			}
+		}
+		c.keys[i] = ki
+		if k.Signs {
+			if c.signer != nil {
+				return codecImpl{}, fmt.Errorf("token: %s and %s both sign; mark exactly one key as the signing key", c.signer.label(), ki.label())
+			}
+			if ki.hmacKey == nil && ki.signKey == nil {
+				return codecImpl{}, fmt.Errorf("token: %s signs but has only a public key; give it its private key", ki.label())
+			}
+			c.signer = &c.keys[i]
+		}
+		if k.VerifiesWithoutKID {
+			if c.noKID != nil {
+				return codecImpl{}, fmt.Errorf("token: %s and %s both verify tokens without kid; choose one", c.noKID.label(), ki.label())
+			}
+			c.noKID = &c.keys[i]
+		}
 	}
-	if err != nil {
-		return codecImpl{}, err
+	if c.signer == nil {
+		return codecImpl{}, errors.New("token: no key signs; mark exactly one key of the set as the signing key")
 	}
+	c.cfg.Algorithm = c.signer.alg
 	return c, nil
 }
 
@@ -110,6 +145,11 @@ func cloneConfig(cfg Config) Config {
 	cfg.SigningKey = bytes.Clone(cfg.SigningKey)
 	cfg.VerifyingKey = bytes.Clone(cfg.VerifyingKey)
 	cfg.ExtraClaims = slices.Clone(cfg.ExtraClaims)
+	cfg.Keys = slices.Clone(cfg.Keys)
+	for i := range cfg.Keys {
+		cfg.Keys[i].SigningKey = bytes.Clone(cfg.Keys[i].SigningKey)
+		cfg.Keys[i].VerifyingKey = bytes.Clone(cfg.Keys[i].VerifyingKey)
+	}
 	return cfg
 }
 
@@ -150,140 +190,6 @@ func checkSettings(cfg *Config) error {
 		reserved[c.name] = "the " + c.what
 	}
 	return nil
-}
-
-func (c *codecImpl) setHMACKey(cfg Config, alg algorithm) error {
-	key := cfg.SigningKey
-	if len(cfg.VerifyingKey) != 0 {
-		return fmt.Errorf("token: a verifying key is set, but %s uses the signing key for both signing and verifying; remove the verifying key", cfg.Algorithm)
-	}
-	if len(key) < MinHMACKeyLength {
-		what := fmt.Sprintf("is %d bytes", len(key))
-		if len(key) == 0 {
-			what = "is empty"
-		}
-		return fmt.Errorf("token: signing key %s; %s needs at least %d random bytes (generate a key with, for example: openssl rand -base64 48)", what, cfg.Algorithm, MinHMACKeyLength)
-	}
-	if looksLikePEM(key) {
-		// PyJWT refuses these too: a public key used as an HMAC secret is
-		// the classic algorithm-confusion mistake.
-		return fmt.Errorf("token: signing key is a PEM key, but %s needs a shared random secret; to sign with a key pair set the algorithm to RS256 or ES256", cfg.Algorithm)
-	}
-	if why := weakKey(key); why != "" {
-		return fmt.Errorf("token: signing key %s (generate a key with, for example: openssl rand -base64 48)", why)
-	}
-	c.hmacKey = key
-	c.hmacSize = alg.hash.Size()
-	c.hmacPool = newHMACPool(alg.hash, key)
-	return nil
-}
-
-func looksLikePEM(key []byte) bool {
-	t := bytes.TrimSpace(key)
-	return bytes.HasPrefix(t, []byte("-----BEGIN ")) || bytes.HasPrefix(t, []byte("ssh-"))
-}
-
-func (c *codecImpl) setRSAKeys(cfg Config) error {
-	priv, err := jwt.ParseRSAPrivateKeyFromPEM(cfg.SigningKey)
-	if err != nil {
-		return keyError("signing", cfg.SigningKey, cfg.Algorithm, "an RSA private key (PKCS#1 or PKCS#8 PEM)")
-	}
-	if bits := priv.N.BitLen(); bits < minRSABits {
-		return fmt.Errorf("token: signing key is a %d-bit RSA key; %s needs at least %d bits", bits, cfg.Algorithm, minRSABits)
-	}
-	pub := &priv.PublicKey
-	if len(cfg.VerifyingKey) != 0 {
-		vk, err := jwt.ParseRSAPublicKeyFromPEM(cfg.VerifyingKey)
-		if err != nil {
-			return keyError("verifying", cfg.VerifyingKey, cfg.Algorithm, "an RSA public key (PEM)")
-		}
-		if !vk.Equal(pub) {
-			return errors.New("token: the verifying key is not the public half of the signing key; fix one of them, or leave the verifying key empty to derive it")
-		}
-		pub = vk
-	}
-	c.signKey, c.verifyKey = priv, pub
-	return nil
-}
-
-func (c *codecImpl) setECKeys(cfg Config, alg algorithm) error {
-	want := alg.curve.Params().Name
-	priv, err := jwt.ParseECPrivateKeyFromPEM(cfg.SigningKey)
-	if err != nil {
-		return keyError("signing", cfg.SigningKey, cfg.Algorithm, "an EC private key on "+want+" (SEC 1 or PKCS#8 PEM)")
-	}
-	if priv.Curve != alg.curve {
-		return fmt.Errorf("token: signing key is on curve %s; %s needs %s", priv.Curve.Params().Name, cfg.Algorithm, want)
-	}
-	pub := &priv.PublicKey
-	if len(cfg.VerifyingKey) != 0 {
-		vk, err := jwt.ParseECPublicKeyFromPEM(cfg.VerifyingKey)
-		if err != nil {
-			return keyError("verifying", cfg.VerifyingKey, cfg.Algorithm, "an EC public key on "+want+" (PEM)")
-		}
-		if vk.Curve != alg.curve {
-			return fmt.Errorf("token: verifying key is on curve %s; %s needs %s", vk.Curve.Params().Name, cfg.Algorithm, want)
-		}
-		if !vk.Equal(pub) {
-			return errors.New("token: the verifying key is not the public half of the signing key; fix one of them, or leave the verifying key empty to derive it")
-		}
-		pub = vk
-	}
-	c.signKey, c.verifyKey = priv, pub
-	return nil
-}
-
-// keyError explains why a PEM key does not fit the algorithm. It never
-// quotes the key.
-func keyError(role string, key []byte, algName, want string) error {
-	return fmt.Errorf("token: %s key is %s; %s needs %s", role, describeKey(key), algName, want)
-}
-
-// describeKey says what kind of key a PEM text holds, for error messages.
-func describeKey(key []byte) string {
-	if len(bytes.TrimSpace(key)) == 0 {
-		return "empty"
-	}
-	block, _ := pem.Decode(key)
-	if block == nil {
-		return "not PEM-encoded"
-	}
-	var k any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		k, err = x509.ParseECPrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "PUBLIC KEY":
-		k, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		k, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	case "CERTIFICATE":
-		var cert *x509.Certificate
-		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-			k = cert.PublicKey
-		}
-	default:
-		return fmt.Sprintf("a PEM %q block", block.Type)
-	}
-	if err != nil {
-		return fmt.Sprintf("a PEM %q block that does not parse", block.Type)
-	}
-	switch k := k.(type) {
-	case *rsa.PrivateKey:
-		return fmt.Sprintf("a %d-bit RSA private key", k.N.BitLen())
-	case *rsa.PublicKey:
-		return fmt.Sprintf("a %d-bit RSA public key", k.N.BitLen())
-	case *ecdsa.PrivateKey:
-		return "an EC private key on " + k.Curve.Params().Name
-	case *ecdsa.PublicKey:
-		return "an EC public key on " + k.Curve.Params().Name
-	default:
-		return fmt.Sprintf("a %T key", k)
-	}
 }
 
 func (c *codecImpl) config() Config { return cloneConfig(c.cfg) }

@@ -31,6 +31,8 @@ var (
 	errIssuer         = invalid("issuer")
 	errNoCodec        = invalid("codec_not_initialised")
 	errNoClaims       = invalid("no_claims")
+	errKeyInHeader    = invalid("key_in_header")
+	errKID            = invalid("unknown_kid")
 )
 
 // decodeStage is PyJWT's decode: structure, header, signature, payload,
@@ -40,7 +42,7 @@ var (
 // when hasExp.
 func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) (_ []byte, _ []member, exp int64, hasExp bool, _ *Error) {
 	buf, ms = buf[:0], ms[:0]
-	if c.method == nil {
+	if c.signer == nil {
 		return buf, ms, 0, false, errNoCodec
 	}
 	if len(tok) > c.maxLen {
@@ -67,8 +69,18 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 		buf = make([]byte, 0, need)
 	}
 
-	if hdr != c.hdrSeg {
-		if e := c.checkHeader(hdr, buf); e != nil {
+	// The headers the keys write need no parsing: one string comparison
+	// per key selects the key.
+	var k *keyImpl
+	for i := range c.keys {
+		if hdr == c.keys[i].hdrSeg {
+			k = &c.keys[i]
+			break
+		}
+	}
+	if k == nil {
+		var e *Error
+		if k, e = c.checkHeader(hdr, buf); e != nil {
 			return buf, ms, 0, false, e
 		}
 	}
@@ -84,13 +96,13 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 	}
 	p := buf[start:len(buf):len(buf)]
 
-	if c.hmacPool != nil {
+	if k.hmacPool != nil {
 		start := len(buf)
 		buf = append(buf, tok[:d2]...)
-		if ok, buf = c.hmacEqual(buf[start:], sigBytes, buf); !ok {
+		if ok, buf = k.hmacEqual(buf[start:], sigBytes, buf); !ok {
 			return buf, ms, 0, false, errSignature
 		}
-	} else if c.method.Verify(tok[:d2], sigBytes, c.verifyKey) != nil {
+	} else if k.method.Verify(tok[:d2], sigBytes, k.verifyKey) != nil {
 		return buf, ms, 0, false, errSignature
 	}
 
@@ -153,34 +165,59 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 	return buf, ms, exp, hasExp, nil
 }
 
-// checkHeader checks a header other than the one the codec writes. The
-// algorithm must be the configured one, "crit" is refused, "b64" must be
-// true if present, and every other parameter (kid, jku, jwk, x5u, x5c,
-// typ, cty, …) is ignored: none of them ever selects a key. buf is
-// scratch space.
-func (c *codecImpl) checkHeader(hdr string, buf []byte) *Error {
+// checkHeader checks a header other than the ones the keys write and
+// selects its key. "crit" is refused, "b64" must be true if present, and
+// a key carried or pointed at by the header (jwk, jku, x5u, x5c) is
+// refused: keys come from configuration only. kid, a string compared
+// byte for byte after unescaping, selects a key of the set; without kid
+// the key configured for kid-less tokens is used. The header's alg must
+// be the selected key's. Other parameters (typ, cty, …) are ignored. buf
+// is scratch space.
+func (c *codecImpl) checkHeader(hdr string, buf []byte) (*keyImpl, *Error) {
 	h, ok := b64Decode(buf[:0], hdr)
 	if !ok {
-		return errBase64
+		return nil, errBase64
 	}
 	if !utf8.Valid(h) || !json.Valid(h) {
-		return errHeader
+		return nil, errHeader
 	}
 	var arr [8]member
 	_, ms, ok := splitObject(h, h[len(h):], arr[:0])
 	if !ok || hasDuplicate(ms) {
-		return errHeader
-	}
-	if v, found := lookup(ms, "alg"); !found || !stringEquals(v, c.cfg.Algorithm) {
-		return errAlgorithm
+		return nil, errHeader
 	}
 	if _, found := lookup(ms, "crit"); found {
-		return errCrit
+		return nil, errCrit
 	}
 	if v, found := lookup(ms, "b64"); found && string(v) != "true" {
-		return errB64
+		return nil, errB64
 	}
-	return nil
+	for _, p := range [...]string{"jwk", "jku", "x5u", "x5c"} {
+		if _, found := lookup(ms, p); found {
+			return nil, errKeyInHeader
+		}
+	}
+	k := c.noKID
+	if v, found := lookup(ms, "kid"); found {
+		k = nil
+		// A configured kid has no escapes, so an escaped or oversized
+		// kid can still only match by its decoded bytes.
+		if isString(v) && len(v) <= 6*MaxKIDLength+2 {
+			for i := range c.keys {
+				if c.keys[i].id != "" && stringEquals(v, c.keys[i].id) {
+					k = &c.keys[i]
+					break
+				}
+			}
+		}
+	}
+	if k == nil {
+		return nil, errKID
+	}
+	if v, found := lookup(ms, "alg"); !found || !stringEquals(v, k.alg) {
+		return nil, errAlgorithm
+	}
+	return k, nil
 }
 
 // audienceMatches is PyJWT's audience rule: "aud" is a string, or a

@@ -297,39 +297,47 @@ func TestLeewayEdges(t *testing.T) {
 	}
 }
 
-// TestIgnoredHeaderParameters shows that kid, jku, jwk, x5u, x5c, typ and
-// cty change nothing: the token verifies exactly as it would without
-// them, and a token signed with the key they point at fails.
-func TestIgnoredHeaderParameters(t *testing.T) {
+// TestHeaderParameters shows that typ, cty and unknown parameters change
+// nothing, that a key carried or pointed at by the header (jwk, jku, x5u,
+// x5c) is refused even when the token is signed with the configured key,
+// and that a kid naming no configured key is refused.
+func TestHeaderParameters(t *testing.T) {
 	attacker := []byte("attacker-controlled-secret-attacker-controlled-se")
 	jwk := `{"kty":"oct","k":"` + base64.RawURLEncoding.EncodeToString(attacker) + `"}`
-	params := map[string]string{
-		"kid":      `"attacker"`,
-		"kid num":  `7`,
-		"kid path": `"../../../../dev/null"`,
-		"jku":      `"https://attacker.example/jwks.json"`,
-		"jwk":      jwk,
-		"x5u":      `"https://attacker.example/cert.pem"`,
-		"x5c":      `["MIIBszCCAVmgAwIBAgIUY"]`,
-		"typ":      `"at+jwt"`,
-		"cty":      `"JWT"`,
-		"unknown":  `{"nested":[1,2,{"a":null}]}`,
+	params := map[string]struct{ value, reason string }{
+		"kid":      {`"attacker"`, "unknown_kid"},
+		"kid num":  {`7`, "unknown_kid"},
+		"kid path": {`"../../../../dev/null"`, "unknown_kid"},
+		"jku":      {`"https://attacker.example/jwks.json"`, "key_in_header"},
+		"jwk":      {jwk, "key_in_header"},
+		"x5u":      {`"https://attacker.example/cert.pem"`, "key_in_header"},
+		"x5c":      {`["MIIBszCCAVmgAwIBAgIUY"]`, "key_in_header"},
+		"typ":      {`"at+jwt"`, ""},
+		"cty":      {`"JWT"`, ""},
+		"unknown":  {`{"nested":[1,2,{"a":null}]}`, ""},
 	}
 	c := mustNew(t, testConfig())
-	for name, value := range params {
+	for name, p := range params {
 		key := strings.Fields(name)[0]
-		header := `{"alg":"HS256","` + key + `":` + value + `}`
+		header := `{"alg":"HS256","` + key + `":` + p.value + `}`
 		t.Run(name, func(t *testing.T) {
 			cl, err := c.Decode(hs256(header, accessPayload), testNow)
-			if err != nil {
+			if p.reason != "" {
+				if r := reasonOf(t, err); r != p.reason {
+					t.Errorf("signed with the configured key: reason %q, want %s", r, p.reason)
+				}
+			} else if err != nil {
 				t.Fatalf("signed with the configured key: %v", err)
-			}
-			if uid, _ := cl.UserID(); string(uid) != "1" {
+			} else if uid, _ := cl.UserID(); string(uid) != "1" {
 				t.Errorf("user id = %s", uid)
 			}
 			forged := hmacToken(sha256.New, attacker, header, accessPayload)
-			if r := reasonOf(t, decodeErr(c, forged)); r != "signature" {
-				t.Errorf("signed with the key the header names: reason %q, want signature", r)
+			want := p.reason
+			if want == "" {
+				want = "signature"
+			}
+			if r := reasonOf(t, decodeErr(c, forged)); r != want {
+				t.Errorf("signed with the key the header names: reason %q, want %s", r, want)
 			}
 		})
 	}

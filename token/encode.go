@@ -82,22 +82,23 @@ func (c *codecImpl) setAudIss(p *payload) {
 
 // sign makes the compact JWS of a payload.
 func (c *codecImpl) sign(p *payload) (string, error) {
-	if c.method == nil {
+	k := c.signer
+	if k == nil {
 		return "", errors.New("token: the codec was not made by token.New")
 	}
 	body := p.encode()
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(c.hdrSeg)+1+enc.EncodedLen(len(body))+1+enc.EncodedLen(512))
-	b = append(b, c.hdrSeg...)
+	b := make([]byte, 0, len(k.hdrSeg)+1+enc.EncodedLen(len(body))+1+enc.EncodedLen(512))
+	b = append(b, k.hdrSeg...)
 	b = append(b, '.')
 	b = enc.AppendEncode(b, body)
-	var key any = c.signKey
-	if c.hmacKey != nil {
-		key = c.hmacKey
+	var key any = k.signKey
+	if k.hmacKey != nil {
+		key = k.hmacKey
 	}
-	sig, err := c.method.Sign(string(b), key)
+	sig, err := k.method.Sign(string(b), key)
 	if err != nil {
-		return "", fmt.Errorf("token: signing with %s failed: %w", c.cfg.Algorithm, err)
+		return "", fmt.Errorf("token: signing with %s failed: %w", k.label(), err)
 	}
 	b = append(b, '.')
 	b = enc.AppendEncode(b, sig)

@@ -16,6 +16,9 @@ import (
 // testSecret is the 50-character secret of testdata/vectors.json.
 const testSecret = "jwtgate-interop-test-secret-0123456789abcdefghijkl"
 
+// testSecret64 is a 64-byte secret, long enough for HS512.
+const testSecret64 = "jwtgate-hs512-test-secret-0123456789abcdefghijklmnopqrstuvwxyzAB"
+
 // nowSec is the clock of the recorded pair (docs/simplejwt.md, "Recorded clock").
 const nowSec = 1795339134
 

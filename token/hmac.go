@@ -17,12 +17,12 @@ func newHMACPool(h crypto.Hash, key []byte) *sync.Pool {
 // hmacEqual reports whether sig is the HMAC of msg. The MAC is
 // appended to scratch, which is returned so the caller keeps a grown
 // buffer.
-func (c *codecImpl) hmacEqual(msg, sig, scratch []byte) (bool, []byte) {
-	h := c.hmacPool.Get().(hash.Hash)
+func (k *keyImpl) hmacEqual(msg, sig, scratch []byte) (bool, []byte) {
+	h := k.hmacPool.Get().(hash.Hash)
 	h.Reset()
 	h.Write(msg)
 	start := len(scratch)
 	scratch = h.Sum(scratch)
-	c.hmacPool.Put(h)
+	k.hmacPool.Put(h)
 	return hmac.Equal(scratch[start:], sig), scratch
 }

@@ -6,8 +6,9 @@
 //     token header; "none" and every other algorithm are refused;
 //   - base64url is decoded strictly (no padding, no stray characters, no
 //     non-canonical trailing bits);
-//   - a header with "crit" is refused; "jku", "jwk", "x5u", "x5c" and "kid"
-//     never select a key;
+//   - a header with "crit", "jku", "jwk", "x5u" or "x5c" is refused; "kid"
+//     selects a key of the configured set by exact bytes, and the key's
+//     algorithm must be the header's (see Key);
 //   - header and payload must be JSON objects in valid UTF-8 without
 //     duplicate member names (names are compared after unescaping, so
 //     "\u0065xp" is "exp"); claim names are case-sensitive;
@@ -35,8 +36,9 @@ const (
 	Refresh Type = "refresh"
 )
 
-// MinHMACKeyLength is the shortest HMAC signing key New accepts, in bytes
-// (the output size of SHA-256, as RFC 7518 §3.2 requires for HS256).
+// MinHMACKeyLength is the shortest HMAC signing key New accepts for HS256,
+// in bytes (the output size of SHA-256, as RFC 7518 §3.2 requires). HS384
+// and HS512 need 48 and 64 bytes.
 const MinHMACKeyLength = 32
 
 // DefaultMaxTokenLength bounds the length of a token string. Longer tokens
@@ -45,8 +47,10 @@ const DefaultMaxTokenLength = 8192
 
 // Config is simplejwt's SIMPLE_JWT settings that concern tokens.
 type Config struct {
-	// Algorithm is the only JWS algorithm issued and accepted: HS256
-	// (default), HS384, HS512, RS256, RS384, RS512, ES256, ES384 or ES512.
+	// Algorithm is the only JWS algorithm issued and accepted in the
+	// single-key form (Keys empty): HS256 (default), HS384, HS512, RS256,
+	// RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA.
+	// With Keys, Config() reports the signing key's algorithm here.
 	Algorithm string
 	// SigningKey is the HMAC secret, or a PEM-encoded private key for the
 	// RS and ES algorithms.
@@ -77,6 +81,38 @@ type Config struct {
 	ExtraClaims []string
 	// MaxTokenLength bounds token strings; 0 means DefaultMaxTokenLength.
 	MaxTokenLength int
+	// Keys is a key set for rotation. When empty, Algorithm, SigningKey
+	// and VerifyingKey form the set's only key: it has no kid, signs, and
+	// verifies tokens without kid (simplejwt's single key). When set,
+	// SigningKey and VerifyingKey must be empty.
+	Keys []Key
+}
+
+// Key is one key of a key set. Each key has its own algorithm: a token is
+// verified only by the key its header's kid names (or, without kid, by
+// the key with VerifiesWithoutKID), and only when the header's alg is
+// that key's Algorithm.
+type Key struct {
+	// ID is the key id written as the header's kid by the signing key and
+	// matched byte for byte on verification: printable ASCII without
+	// spaces, quotes or backslashes, at most MaxKIDLength bytes. Empty
+	// means no kid (then the key can only verify tokens without kid).
+	ID string
+	// Algorithm is the key's JWS algorithm (see Config.Algorithm).
+	Algorithm string
+	// SigningKey is the HMAC secret (raw bytes or an oct JWK; at least the
+	// hash size: 32, 48 or 64 bytes), or the private key as PEM or JWK.
+	// An asymmetric verify-only key may leave it empty.
+	SigningKey []byte
+	// VerifyingKey is the public key (PEM, certificate or JWK) of an
+	// asymmetric key; derived from SigningKey when empty. Empty for HMAC.
+	VerifyingKey []byte
+	// Signs marks the one key that signs new tokens; the others only
+	// verify.
+	Signs bool
+	// VerifiesWithoutKID marks the one key (at most) that verifies tokens
+	// whose header has no kid, as Django's simplejwt issues them.
+	VerifiesWithoutKID bool
 }
 
 // DefaultConfig returns simplejwt's defaults: HS256, 5 minute access and 1
@@ -92,6 +128,11 @@ func DefaultConfig() Config {
 		UserIDClaim:     "user_id",
 	}
 }
+
+// JWKS returns the public keys of the set as an RFC 7517 JWK Set, with
+// kid, alg and use "sig", the signing key first. HMAC keys are never
+// included; a key without kid is listed under its RFC 7638 thumbprint.
+func (c *Codec) JWKS() []byte { return c.impl.jwks() }
 
 // Codec signs and verifies tokens for one Config. It is safe for
 // concurrent use.

@@ -1,0 +1,454 @@
+package token
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// MaxKIDLength bounds a configured kid; a token header's kid longer than
+// this names no key.
+const MaxKIDLength = 128
+
+// newKey checks one configured key and resolves its material. Errors name
+// the key by its kid and never quote key material.
+func newKey(k Key) (keyImpl, error) {
+	ki := keyImpl{id: k.ID, alg: k.Algorithm}
+	if err := checkKID(k.ID); err != nil {
+		return keyImpl{}, ki.errorf("%v", err)
+	}
+	alg, ok := algorithms[k.Algorithm]
+	if !ok {
+		return keyImpl{}, ki.errorf("unsupported algorithm %q; use one of %s", k.Algorithm, algorithmNames)
+	}
+	ki.method = alg.method
+	hdr := `{"alg":"` + k.Algorithm + `",`
+	if k.ID != "" {
+		hdr += `"kid":"` + k.ID + `",`
+	}
+	ki.hdrSeg = base64.RawURLEncoding.EncodeToString([]byte(hdr + `"typ":"JWT"}`))
+	var err error
+	if alg.kind == 'H' {
+		err = ki.setHMAC(k, alg)
+	} else {
+		err = ki.setAsymmetric(k, alg)
+	}
+	if err != nil {
+		return keyImpl{}, err
+	}
+	return ki, nil
+}
+
+// checkKID accepts printable ASCII without quote or backslash, so that a
+// kid is written into a header as is and compared as bytes.
+func checkKID(id string) error {
+	if len(id) > MaxKIDLength {
+		return fmt.Errorf("kid is %d bytes; at most %d are allowed", len(id), MaxKIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return errors.New(`kid may hold only printable ASCII without spaces, '"' or '\'`)
+		}
+	}
+	return nil
+}
+
+// label names the key in error messages.
+func (k *keyImpl) label() string {
+	if k.id == "" {
+		return "the key without kid"
+	}
+	return fmt.Sprintf("key %q", k.id)
+}
+
+func (k *keyImpl) errorf(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if k.id == "" {
+		return errors.New("token: " + msg)
+	}
+	return fmt.Errorf("token: key %q: %s", k.id, msg)
+}
+
+func (k *keyImpl) setHMAC(cfg Key, alg algorithm) error {
+	key := cfg.SigningKey
+	if len(cfg.VerifyingKey) != 0 {
+		return k.errorf("a verifying key is set, but %s uses the signing key for both signing and verifying; remove the verifying key", cfg.Algorithm)
+	}
+	if isJWK(key) {
+		m, err := parseJWK(key)
+		if err != nil {
+			return k.errorf("signing key: %v", err)
+		}
+		b, ok := m.([]byte)
+		if !ok {
+			return k.errorf("signing key is %s; %s needs an oct JWK or a shared random secret", describe(m), cfg.Algorithm)
+		}
+		key = b
+	}
+	// RFC 7518 §3.2: a key of at least the hash output size.
+	minLen := alg.hash.Size()
+	if len(key) < minLen {
+		what := fmt.Sprintf("is %d bytes", len(key))
+		if len(key) == 0 {
+			what = "is empty"
+		}
+		return k.errorf("signing key %s; %s needs at least %d random bytes (generate a key with, for example: caddy gen-signing-key --algorithm %s)", what, cfg.Algorithm, minLen, cfg.Algorithm)
+	}
+	if looksLikePEM(key) {
+		// PyJWT refuses these too: a public key used as an HMAC secret is
+		// the classic algorithm-confusion mistake.
+		return k.errorf("signing key is a PEM key, but %s needs a shared random secret; to sign with a key pair choose RS256, PS256, ES256 or EdDSA", cfg.Algorithm)
+	}
+	if why := weakKey(key); why != "" {
+		return k.errorf("signing key %s (generate a key with, for example: caddy gen-signing-key)", why)
+	}
+	k.hmacKey = key
+	k.hmacPool = newHMACPool(alg.hash, key)
+	return nil
+}
+
+func looksLikePEM(key []byte) bool {
+	t := bytes.TrimSpace(key)
+	return bytes.HasPrefix(t, []byte("-----BEGIN ")) || bytes.HasPrefix(t, []byte("ssh-"))
+}
+
+// wants says which key an asymmetric algorithm needs, for errors.
+func wants(alg algorithm, private bool) string {
+	part := "public"
+	if private {
+		part = "private"
+	}
+	switch alg.kind {
+	case 'R':
+		if private {
+			return "an RSA private key (PKCS#1 or PKCS#8 PEM, or a JWK)"
+		}
+		return "an RSA public key (PEM or JWK)"
+	case 'E':
+		form := "(PEM or JWK)"
+		if private {
+			form = "(SEC 1 or PKCS#8 PEM, or a JWK)"
+		}
+		return "an EC " + part + " key on " + alg.curve.Params().Name + " " + form
+	}
+	return "an Ed25519 " + part + " key (PEM or JWK)"
+}
+
+func (k *keyImpl) setAsymmetric(cfg Key, alg algorithm) error {
+	var pub crypto.PublicKey
+	if len(cfg.SigningKey) != 0 || cfg.Signs {
+		m, err := parseKey(cfg.SigningKey)
+		if err != nil {
+			return k.errorf("signing key is %s; %s needs %s", err, cfg.Algorithm, wants(alg, true))
+		}
+		signer, ok := m.(crypto.Signer)
+		if !ok || !fits(alg, signer.Public()) {
+			return k.errorf("signing key is %s; %s needs %s", describe(m), cfg.Algorithm, wants(alg, true))
+		}
+		if err := strongEnough(alg, signer.Public()); err != nil {
+			return k.errorf("signing key is %v; %s needs %v", describe(m), cfg.Algorithm, err)
+		}
+		k.signKey, pub = signer, signer.Public()
+	}
+	if len(cfg.VerifyingKey) != 0 {
+		m, err := parseKey(cfg.VerifyingKey)
+		if err != nil {
+			return k.errorf("verifying key is %s; %s needs %s", err, cfg.Algorithm, wants(alg, false))
+		}
+		if s, ok := m.(crypto.Signer); ok {
+			m = s.Public()
+		}
+		if !fits(alg, m) {
+			return k.errorf("verifying key is %s; %s needs %s", describe(m), cfg.Algorithm, wants(alg, false))
+		}
+		if err := strongEnough(alg, m); err != nil {
+			return k.errorf("verifying key is %v; %s needs %v", describe(m), cfg.Algorithm, err)
+		}
+		if pub != nil && !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(m) {
+			return k.errorf("the verifying key is not the public half of the signing key; fix one of them, or leave the verifying key empty to derive it")
+		}
+		pub = m
+	}
+	if pub == nil {
+		return k.errorf("has no key; %s needs %s, or the private key", cfg.Algorithm, wants(alg, false))
+	}
+	k.verifyKey = pub
+	return nil
+}
+
+// fits reports whether pub is the kind of public key alg verifies with.
+func fits(alg algorithm, pub crypto.PublicKey) bool {
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return alg.kind == 'R'
+	case *ecdsa.PublicKey:
+		return alg.kind == 'E' && p.Curve == alg.curve
+	case ed25519.PublicKey:
+		return alg.kind == 'O'
+	}
+	return false
+}
+
+// strongEnough refuses RSA keys shorter than minRSABits.
+func strongEnough(alg algorithm, pub crypto.PublicKey) error {
+	if p, ok := pub.(*rsa.PublicKey); ok && p.N.BitLen() < minRSABits {
+		return fmt.Errorf("at least %d bits", minRSABits)
+	}
+	return nil
+}
+
+// parseKey reads a PEM block (private key, public key or certificate) or a
+// JWK. The error says what the text is, never what it holds.
+func parseKey(b []byte) (any, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("empty")
+	}
+	if isJWK(b) {
+		k, err := parseJWK(b)
+		if err != nil {
+			return nil, fmt.Errorf("a JWK that does not parse (%v)", err)
+		}
+		return k, nil
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("not PEM-encoded")
+	}
+	var k any
+	var err error
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(block.Bytes)
+	case "PRIVATE KEY":
+		k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "PUBLIC KEY":
+		k, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		k, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			k = cert.PublicKey
+		}
+	default:
+		return nil, fmt.Errorf("a PEM %q block", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("a PEM %q block that does not parse", block.Type)
+	}
+	if p, ok := k.(*ed25519.PrivateKey); ok {
+		k = *p
+	}
+	return k, nil
+}
+
+// describe says what kind of key k is, for error messages.
+func describe(k any) string {
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return fmt.Sprintf("a %d-bit RSA private key", k.N.BitLen())
+	case *rsa.PublicKey:
+		return fmt.Sprintf("a %d-bit RSA public key", k.N.BitLen())
+	case *ecdsa.PrivateKey:
+		return "an EC private key on " + k.Curve.Params().Name
+	case *ecdsa.PublicKey:
+		return "an EC public key on " + k.Curve.Params().Name
+	case ed25519.PrivateKey:
+		return "an Ed25519 private key"
+	case ed25519.PublicKey:
+		return "an Ed25519 public key"
+	case []byte:
+		return "an oct (HMAC) JWK"
+	default:
+		return fmt.Sprintf("a %T key", k)
+	}
+}
+
+func isJWK(b []byte) bool { return bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) }
+
+// jwkFields are the RFC 7517/7518 members parseJWK reads.
+type jwkFields struct {
+	Kty, Crv, K, N, E, D, P, Q, X, Y string
+}
+
+// parseJWK reads one JWK (RFC 7517) of type oct, RSA, EC (P-256, P-384,
+// P-521) or OKP (Ed25519), private or public.
+func parseJWK(b []byte) (any, error) {
+	var j jwkFields
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, errors.New("not a JSON object with string members")
+	}
+	dec := func(s string) ([]byte, bool) {
+		v, ok := b64Decode(nil, s)
+		return v, ok && s != ""
+	}
+	num := func(s string) (*big.Int, bool) {
+		v, ok := dec(s)
+		return new(big.Int).SetBytes(v), ok
+	}
+	bad := errors.New("a member is missing or not base64url")
+	switch j.Kty {
+	case "oct":
+		k, ok := dec(j.K)
+		if !ok {
+			return nil, bad
+		}
+		return k, nil
+	case "RSA":
+		n, ok1 := num(j.N)
+		e, ok2 := num(j.E)
+		if !ok1 || !ok2 || !e.IsInt64() || e.Int64() > 1<<31 || e.Int64() < 3 {
+			return nil, bad
+		}
+		pub := rsa.PublicKey{N: n, E: int(e.Int64())}
+		if j.D == "" {
+			return &pub, nil
+		}
+		d, ok1 := num(j.D)
+		p, ok2 := num(j.P)
+		q, ok3 := num(j.Q)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, bad
+		}
+		k := &rsa.PrivateKey{PublicKey: pub, D: d, Primes: []*big.Int{p, q}}
+		if err := k.Validate(); err != nil {
+			return nil, errors.New("an inconsistent RSA private key")
+		}
+		k.Precompute()
+		return k, nil
+	case "EC":
+		var curve elliptic.Curve
+		switch j.Crv {
+		case "P-256":
+			curve = elliptic.P256()
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return nil, fmt.Errorf("unsupported EC curve %q", j.Crv)
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		x, ok1 := dec(j.X)
+		y, ok2 := dec(j.Y)
+		if !ok1 || !ok2 || len(x) != size || len(y) != size {
+			return nil, bad
+		}
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return nil, errors.New("a point that is not on the curve")
+		}
+		if j.D == "" {
+			return pub, nil
+		}
+		d, ok := dec(j.D)
+		if !ok {
+			return nil, bad
+		}
+		k, err := ecdsa.ParseRawPrivateKey(curve, d)
+		if err != nil || !k.PublicKey.Equal(pub) {
+			return nil, errors.New("an inconsistent EC private key")
+		}
+		return k, nil
+	case "OKP":
+		if j.Crv != "Ed25519" {
+			return nil, fmt.Errorf("unsupported OKP curve %q", j.Crv)
+		}
+		x, ok := dec(j.X)
+		if !ok || len(x) != ed25519.PublicKeySize {
+			return nil, bad
+		}
+		if j.D == "" {
+			return ed25519.PublicKey(x), nil
+		}
+		d, ok := dec(j.D)
+		if !ok || len(d) != ed25519.SeedSize {
+			return nil, bad
+		}
+		k := ed25519.NewKeyFromSeed(d)
+		if !bytes.Equal(k[32:], x) {
+			return nil, errors.New("an inconsistent Ed25519 private key")
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("unsupported kty %q", j.Kty)
+}
+
+// publicJWK is a published key, members in RFC 7638 order after kty.
+type publicJWK struct {
+	Kty string `json:"kty"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+	Crv string `json:"crv,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+// jwk returns the public JWK of an asymmetric key; ok is false for HMAC.
+// A key without kid is published under its RFC 7638 thumbprint.
+func (k *keyImpl) jwk() (j publicJWK, ok bool) {
+	enc := base64.RawURLEncoding.EncodeToString
+	var thumb string
+	switch p := k.verifyKey.(type) {
+	case *rsa.PublicKey:
+		j = publicJWK{Kty: "RSA", N: enc(p.N.Bytes()), E: enc(big.NewInt(int64(p.E)).Bytes())}
+		thumb = `{"e":"` + j.E + `","kty":"RSA","n":"` + j.N + `"}`
+	case *ecdsa.PublicKey:
+		b, err := p.Bytes()
+		if err != nil {
+			return j, false
+		}
+		n := (len(b) - 1) / 2
+		j = publicJWK{Kty: "EC", Crv: p.Curve.Params().Name, X: enc(b[1 : 1+n]), Y: enc(b[1+n:])}
+		thumb = `{"crv":"` + j.Crv + `","kty":"EC","x":"` + j.X + `","y":"` + j.Y + `"}`
+	case ed25519.PublicKey:
+		j = publicJWK{Kty: "OKP", Crv: "Ed25519", X: enc(p)}
+		thumb = `{"crv":"Ed25519","kty":"OKP","x":"` + j.X + `"}`
+	default:
+		return j, false
+	}
+	j.Use, j.Alg, j.Kid = "sig", k.alg, k.id
+	if j.Kid == "" {
+		sum := sha256.Sum256([]byte(thumb))
+		j.Kid = enc(sum[:])
+	}
+	return j, true
+}
+
+// jwks is the RFC 7517 JWK Set of the public keys, signing key first.
+func (c *codecImpl) jwks() []byte {
+	set := struct {
+		Keys []publicJWK `json:"keys"`
+	}{Keys: []publicJWK{}}
+	if c.signer == nil {
+		return []byte(`{"keys":[]}`)
+	}
+	if j, ok := c.signer.jwk(); ok {
+		set.Keys = append(set.Keys, j)
+	}
+	for i := range c.keys {
+		if k := &c.keys[i]; k != c.signer {
+			if j, ok := k.jwk(); ok {
+				set.Keys = append(set.Keys, j)
+			}
+		}
+	}
+	b, _ := json.Marshal(set)
+	return b
+}
