@@ -85,7 +85,7 @@ func BenchmarkEncodeClaims(b *testing.B) {
 	uid := jsonInt(1)
 	b.ReportAllocs()
 	for b.Loop() {
-		p, _, _ := c.impl.fresh(Access, testNow, c.impl.cfg.AccessLifetime)
+		p, _, _ := c.impl.fresh(Access, testNow, c.impl.cfg.AccessLifetime, "")
 		p.set(c.impl.cfg.UserIDClaim, uid)
 		c.impl.setAudIss(p)
 		if len(p.encode()) == 0 {
@@ -98,7 +98,7 @@ func BenchmarkEncodeClaims(b *testing.B) {
 // payload, the HMAC and the compact serialisation.
 func BenchmarkSign(b *testing.B) {
 	c := mustNew(b, testConfig())
-	p, _, _ := c.impl.fresh(Access, testNow, c.impl.cfg.AccessLifetime)
+	p, _, _ := c.impl.fresh(Access, testNow, c.impl.cfg.AccessLifetime, "")
 	p.set(c.impl.cfg.UserIDClaim, jsonInt(1))
 	b.ReportAllocs()
 	for b.Loop() {

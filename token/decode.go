@@ -314,7 +314,7 @@ func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) err
 	if a == nil {
 		return errNoClaims
 	}
-	a.JTI, a.ExpiresAt, a.UserID = nil, 0, nil
+	a.JTI, a.ExpiresAt, a.IssuedAt, a.UserID = nil, 0, 0, nil
 	n := len(c.cfg.ExtraClaims)
 	if cap(a.Extra) < n {
 		a.Extra = make([][]byte, n)
@@ -337,6 +337,9 @@ func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) err
 		a.JTI = a.buf[start:len(a.buf):len(a.buf)]
 	}
 	a.ExpiresAt = exp
+	if v, found := lookup(ms, "iat"); found {
+		a.IssuedAt, _, _ = parseNumber(v) // checked by decodeStage
+	}
 	a.UserID, _ = lookup(ms, c.cfg.UserIDClaim)
 	for i, name := range c.cfg.ExtraClaims {
 		a.Extra[i], _ = lookup(ms, name)

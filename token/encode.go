@@ -115,8 +115,9 @@ func (c *codecImpl) issue(p *payload, jti string, now time.Time, exp int64) (Iss
 }
 
 // fresh starts the payload of a new token, as simplejwt's Token() does:
-// type, exp, iat and jti.
-func (c *codecImpl) fresh(typ Type, now time.Time, lifetime time.Duration) (p *payload, jti string, exp int64) {
+// type, exp, iat and jti, a jti in the session of parent (see
+// sessionJTI).
+func (c *codecImpl) fresh(typ Type, now time.Time, lifetime time.Duration, parent string) (p *payload, jti string, exp int64) {
 	p = &payload{}
 	if c.cfg.TokenTypeClaim != "" {
 		p.add(c.cfg.TokenTypeClaim, nil, appendJSONString(nil, string(typ)))
@@ -125,7 +126,7 @@ func (c *codecImpl) fresh(typ Type, now time.Time, lifetime time.Duration) (p *p
 	p.add("exp", nil, jsonInt(exp))
 	p.add("iat", nil, jsonInt(now.Unix()))
 	if c.cfg.JTIClaim != "" {
-		jti = newJTI()
+		jti = sessionJTI(parent)
 		p.add(c.cfg.JTIClaim, nil, appendJSONString(nil, jti))
 	}
 	return p, jti, exp
@@ -150,10 +151,12 @@ func (c *codecImpl) newPair(userID any, now time.Time) (refresh, access Issued, 
 	}
 	// RefreshToken.for_user, then .access_token: both start from the same
 	// instant and carry the same user id.
-	rp, rjti, rexp := c.fresh(Refresh, now, c.cfg.RefreshLifetime)
+	// A login starts a session, named by the refresh token's random jti;
+	// the access token carries its id too.
+	rp, rjti, rexp := c.fresh(Refresh, now, c.cfg.RefreshLifetime, "")
 	rp.set(c.cfg.UserIDClaim, uid)
 	c.setAudIss(rp)
-	ap, ajti, aexp := c.fresh(Access, now, c.cfg.AccessLifetime)
+	ap, ajti, aexp := c.fresh(Access, now, c.cfg.AccessLifetime, rjti)
 	ap.set(c.cfg.UserIDClaim, uid)
 	c.setAudIss(ap)
 
@@ -170,7 +173,8 @@ func (c *codecImpl) accessFor(refresh *Claims, now time.Time) (Issued, error) {
 	if refresh == nil {
 		return Issued{}, errors.New("token: AccessFor needs the claims of a decoded refresh token")
 	}
-	p, jti, exp := c.fresh(Access, now, c.cfg.AccessLifetime)
+	parent, _ := refresh.jti()
+	p, jti, exp := c.fresh(Access, now, c.cfg.AccessLifetime, parent)
 	for _, m := range refresh.members {
 		name := string(m.name)
 		switch {
@@ -198,7 +202,8 @@ func (c *codecImpl) rotate(refresh *Claims, now time.Time) (Issued, error) {
 	// simplejwt's order: set_jti, set_exp, set_iat.
 	var jti string
 	if c.cfg.JTIClaim != "" {
-		jti = newJTI()
+		parent, _ := refresh.jti()
+		jti = sessionJTI(parent)
 		p.set(c.cfg.JTIClaim, appendJSONString(nil, jti))
 	}
 	exp := now.Add(c.cfg.RefreshLifetime).Unix()

@@ -139,10 +139,15 @@ func payloadOf(t testing.TB, tok string) string {
 }
 
 // withJTIs makes newJTI return ids in order for the rest of the test.
+//
+// It also turns off session inheritance (every jti is one of ids as
+// given), so that tokens compare byte for byte with simplejwt's;
+// TestSessionJTI covers inheritance.
 func withJTIs(t testing.TB, ids ...string) {
 	t.Helper()
-	old := newJTI
-	t.Cleanup(func() { newJTI = old })
+	old, oldSession := newJTI, sessionJTI
+	t.Cleanup(func() { newJTI, sessionJTI = old, oldSession })
+	sessionJTI = func(string) string { return newJTI() }
 	newJTI = func() string {
 		if len(ids) == 0 {
 			t.Fatal("newJTI called more often than expected")

@@ -227,6 +227,9 @@ type AccessClaims struct {
 	JTI []byte
 	// ExpiresAt is the exp claim in Unix seconds.
 	ExpiresAt int64
+	// IssuedAt is the iat claim in Unix seconds, truncated (so that
+	// IssuedAt >= n exactly when iat >= n for a whole n); 0 when absent.
+	IssuedAt int64
 	// UserID is the raw JSON value of the user id claim (`1`, `"5"`,
 	// `null`, …), or nil when the claim is absent.
 	UserID []byte
