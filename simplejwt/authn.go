@@ -195,7 +195,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg Authentica
 	a.unavailable = ServiceUnavailable(cfg.RetryAfter)
 	a.invalid = map[string]*drf.Error{}
 	for _, msg := range []string{token.ErrInvalid.Message, msgExpired, msgInvalid, token.ErrNoExp.Message,
-		token.ErrNoID.Message, token.ErrNoType.Message, token.ErrWrongType.Message} {
+		token.ErrNoID.Message, token.ErrNoType.Message, token.ErrWrongType.Message, token.ErrBlacklisted.Message} {
 		a.invalid[msg] = unauthorized(`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":` +
 			quote(msg) + `}]}`)
 	}
@@ -322,9 +322,28 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 		a.refuse(res, UserNotFound, a.userNotFound)
 	case !st.IsActive && !a.allowInactive:
 		a.refuse(res, UserInactive, a.userInactive)
+	case Ended(&st, c.IssuedAt, c.JTI):
+		res.Reason = "revoked"
+		a.refuse(res, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
 	default:
 		res.Outcome, res.User = Authenticated, st
 	}
+}
+
+// Ended reports whether a token of the user st, issued at iat (Unix
+// seconds) with this jti, has been ended: issued before the user's
+// not-before (it joined later, or logged out everywhere, or changed its
+// password) or in a session that ended. It reads memory only and does not
+// allocate.
+func Ended[T string | []byte](st *store.UserState, iat int64, jti T) bool {
+	if iat < st.NotBefore {
+		return true
+	}
+	if len(st.Revoked) == 0 {
+		return false
+	}
+	sid, ok := token.SessionOf(jti)
+	return ok && st.SessionRevoked(sid)
 }
 
 func (a *Authenticator) refuse(res *Result, o Outcome, e *drf.Error) {

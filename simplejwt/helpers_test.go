@@ -72,10 +72,13 @@ const (
 	vtBodyUnavailable       = `{"detail":"Service temporarily unavailable, try again later."}`
 	vtBodyNotProvided       = `{"detail":"Authentication credentials were not provided."}`
 	vtBodyVerifyBlacklisted = `{"non_field_errors":["Token is blacklisted"]}`
+	vtBodyAccessBlacklisted = `{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is blacklisted"}]}`
 )
 
 // vtAllow is the Allow header of each view, as the reference sends it.
 var vtAllow = map[View]string{
+	LogoutAll:  "POST, OPTIONS",
+	Sessions:   "GET, OPTIONS",
 	ObtainPair: "POST, OPTIONS",
 	Refresh:    "POST, OPTIONS",
 	Verify:     "POST, OPTIONS",

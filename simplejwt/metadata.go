@@ -10,4 +10,6 @@ var metadata = [viewCount][]byte{
 	Blacklist:  []byte(`{"name":"Token Blacklist","description":"Takes a token and blacklists it. Must be used with the\n` + "`rest_framework_simplejwt.token_blacklist`" + ` app installed.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"}}}}`),
 	Register:   []byte(`{"name":"Registration View","description":"","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`),
 	Users:      []byte(`{"name":"User List View","description":"","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`),
+	LogoutAll:  []byte(`{"name":"Logout All","description":"Ends every token of the authenticated user issued before now.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`),
+	Sessions:   []byte(`{"name":"Sessions","description":"Lists the authenticated user's live sessions; DELETE <id>/ ends one.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`),
 }

@@ -156,7 +156,7 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 	case err != nil:
 		return s.dbFault(Register, "create user", err)
 	}
-	pair, e := s.forUser(ctx, Register, u, now)
+	pair, e := s.forUser(ctx, r, Register, u, now)
 	if e != nil {
 		return e
 	}

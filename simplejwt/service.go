@@ -54,6 +54,12 @@ type Settings struct {
 	DBTimeout time.Duration
 	// RetryAfter is sent with 503 answers; default 5 s.
 	RetryAfter time.Duration
+	// RefreshTokenReuseInterval is the grace after a rotation during which
+	// presenting the rotated refresh token again is refused without
+	// ending its session (a client retrying after a lost response); later
+	// reuse ends the session. Only with rotation and blacklist after
+	// rotation. Default 10 s; negative means 0.
+	RefreshTokenReuseInterval time.Duration
 }
 
 // Config gathers what a Service needs.
@@ -95,6 +101,9 @@ type Hooks struct {
 	// HashBusy is called once per request refused because every hashing
 	// slot was busy.
 	HashBusy func(r *http.Request)
+	// ReuseDetected is called once per session ended because a rotated
+	// refresh token was presented again after the reuse interval.
+	ReuseDetected func(userID int64, session string)
 }
 
 // Service serves simplejwt's views. It is safe for concurrent use.
@@ -143,6 +152,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.set.RetryAfter <= 0 {
 		s.set.RetryAfter = 5 * time.Second
+	}
+	switch {
+	case s.set.RefreshTokenReuseInterval == 0:
+		s.set.RefreshTokenReuseInterval = DefaultReuseInterval
+	case s.set.RefreshTokenReuseInterval < 0:
+		s.set.RefreshTokenReuseInterval = 0
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

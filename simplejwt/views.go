@@ -31,10 +31,15 @@ const (
 	Register
 	// Users is the tutorial's user_list_view (IsAuthenticated).
 	Users
+	// LogoutAll ends every token of the authenticated user (POST → {}).
+	LogoutAll
+	// Sessions lists the authenticated user's live sessions (GET); its
+	// detail route ends one (DELETE, see ServeSession).
+	Sessions
 	viewCount
 )
 
-var viewNames = [viewCount]string{"obtain", "refresh", "verify", "blacklist", "register", "users"}
+var viewNames = [viewCount]string{"obtain", "refresh", "verify", "blacklist", "register", "users", "logout_all", "sessions"}
 
 // String returns the view's configuration name.
 func (v View) String() string {
@@ -72,6 +77,8 @@ var allow = [viewCount]string{
 	Blacklist:  "POST, OPTIONS",
 	Register:   "POST, OPTIONS",
 	Users:      "GET, OPTIONS",
+	LogoutAll:  "POST, OPTIONS",
+	Sessions:   "GET, OPTIONS",
 }
 
 // recorder remembers the status a view answered, for Hooks.View.
@@ -109,34 +116,59 @@ func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
 	// Accept: application/json; indent=N gets DRF's indented rendering.
 	w, done := drf.Indenting(w, r)
 	defer done()
-	if err := s.serveView(v, w, r); err != nil {
+	if err := s.serveView(v, w, r, ""); err != nil {
 		err.Write(w)
 	}
 }
 
-func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request) *drf.Error {
+// ServeSession answers r for one session of the Sessions view
+// (sessions/<id>/): DELETE ends it (204), OPTIONS describes it, anything
+// else is 405. An id that is not a live session of the caller is 404.
+func (s *Service) ServeSession(id string, w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Allow"] = []string{sessionAllow}
+	h["Vary"] = []string{"Accept"}
+	h["X-Frame-Options"] = []string{"DENY"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Referrer-Policy"] = []string{"same-origin"}
+	rec := &recorder{ResponseWriter: w}
+	if s.hooks.View != nil {
+		w = rec
+		defer func() { s.hooks.View(Sessions, rec.status) }()
+	}
+	w, done := drf.Indenting(w, r)
+	defer done()
+	if id == "" {
+		id = "\x00" // never a session id, so never found
+	}
+	if err := s.serveView(Sessions, w, r, id); err != nil {
+		err.Write(w)
+	}
+}
+
+func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request, sessionID string) *drf.Error {
 	if !drf.AcceptsJSON(r) {
 		return drf.NotAcceptable()
 	}
 	// The token views have authentication_classes = (); register and users
 	// run JWTAuthentication (register with AllowAny, users with
 	// IsAuthenticated, which also covers OPTIONS).
+	var caller Result
 	switch v {
-	case Register, Users:
+	case Register, Users, LogoutAll, Sessions:
 		policy := Optional
-		if v == Users {
+		if v != Register {
 			policy = Required
 		}
-		var res Result
-		s.auth.Authenticate(r, s.now(), &res)
-		s.auth.Release(&res)
-		if res.Outcome == Anonymous && policy == Required {
+		s.auth.Authenticate(r, s.now(), &caller)
+		defer s.auth.Release(&caller)
+		if caller.Outcome == Anonymous && policy == Required {
 			return s.auth.notProvided
 		}
-		if res.Outcome == Unavailable {
+		if caller.Outcome == Unavailable {
 			return s.unavailable // with this service's Retry-After
 		}
-		if e := res.Err(); e != nil {
+		if e := caller.Err(); e != nil {
 			return e
 		}
 	}
@@ -145,8 +177,16 @@ func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request) *drf
 		return writeBody(w, http.StatusOK, metadata[v])
 	case v == Users && r.Method == http.MethodGet:
 		return s.listUsers(w, r)
-	case v == Users || r.Method != http.MethodPost:
+	case v == Sessions && sessionID != "" && r.Method == http.MethodDelete:
+		return s.endSession(w, r, &caller, sessionID)
+	case v == Sessions && sessionID != "":
+		return drf.MethodNotAllowed(r.Method, sessionAllow)
+	case v == Sessions && r.Method == http.MethodGet:
+		return s.listSessions(w, r, &caller)
+	case v == Users || v == Sessions || r.Method != http.MethodPost:
 		return drf.MethodNotAllowed(r.Method, allow[v])
+	case v == LogoutAll:
+		return s.logoutAll(w, r, &caller)
 	}
 	data, perr := drf.Parse(r, s.set.MaxBodyBytes)
 	if perr != nil {
@@ -256,7 +296,7 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 			s.log.Warn("clearing login failures", zap.Error(err))
 		}
 	}
-	pair, e := s.forUser(ctx, ObtainPair, u, now)
+	pair, e := s.forUser(ctx, r, ObtainPair, u, now)
 	if e != nil {
 		return e
 	}
@@ -276,14 +316,39 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 // the index first: tokens issued here must work here at once, even for a
 // user another process created a moment ago and the change feed has not
 // reported yet.
-func (s *Service) forUser(ctx context.Context, v View, u store.User, now time.Time) (pairBody, *drf.Error) {
+//
+// A login starts a session (docs/sessions.md), recorded with the refresh
+// token. A login in the second of a revocation of the user waits until the
+// revocation's not-before (at most a second), so that its tokens' iat is
+// not before it.
+func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.User, now time.Time) (pairBody, *drf.Error) {
 	s.users.Learn(u.State())
+	if st, ok := s.users.Lookup(u.ID); ok && st.NotBefore > now.Unix() && st.NotBefore <= now.Unix()+2 {
+		wait := time.Unix(st.NotBefore, 0).Sub(now)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return pairBody{}, s.unavailable
+		}
+		now = now.Add(wait)
+	}
 	refresh, access, err := s.codec.NewPair(s.tokenUserID(u), now)
 	if err != nil {
 		return pairBody{}, s.signingFailed(err)
 	}
-	if err := s.store.AddOutstanding(ctx, outstanding(u.ID, refresh)); err != nil {
-		return pairBody{}, s.dbFault(v, "add outstanding token", err)
+	sess := store.Session{
+		ID: refresh.JTI, UserID: u.ID, CreatedAt: now.Unix(), LastRefreshedAt: now.Unix(),
+		ClientIP: s.clientIP(r), UserAgent: boundedText(r.UserAgent(), maxUserAgent),
+		ExpiresAt: refresh.ExpiresAt.Add(s.codec.Config().AccessLifetime).Unix(),
+	}
+	if _, ok := token.SessionOf(refresh.JTI); ok {
+		sess.ID = refresh.JTI[:16]
+		err = s.store.StartSession(ctx, sess, outstanding(u.ID, refresh))
+	} else { // JTI_CLAIM off or not hex: no session to record
+		err = s.store.AddOutstanding(ctx, outstanding(u.ID, refresh))
+	}
+	if err != nil {
+		return pairBody{}, s.dbFault(v, "start session", err)
 	}
 	return pairBody{Refresh: refresh.Token, Access: access.Token}, nil
 }
@@ -369,6 +434,9 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 		if !found || (!st.IsActive && !s.set.AllowInactive) {
 			return s.authFailed(noActiveAccountForToken)
 		}
+		if iat, _ := cl.IssuedAt(); Ended(&st, iat, jti) {
+			return s.tokenNotValid(token.ErrBlacklisted)
+		}
 		owner = &st.ID
 	}
 	access, err := s.codec.AccessFor(cl, now)
@@ -378,23 +446,26 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	if !s.set.RotateRefreshTokens {
 		return writeTokens(w, http.StatusOK, accessBody{Access: access.Token})
 	}
-	if s.set.BlacklistAfterRotation {
-		if e := s.blacklistRefresh(ctx, Refresh, "blacklist after rotation", raw, jti, cl, now); e != nil {
-			return e
-		}
-	}
 	rotated, err := s.codec.Rotate(cl, now)
 	if err != nil {
 		return s.signingFailed(err)
 	}
+	// One transaction records the rotation in the session and, with
+	// blacklist after rotation, blacklists the old token (marked as
+	// rotated, so its session lives on) and, as simplejwt 5.5's
+	// BlacklistMixin.outstand, records the new one with its user.
+	var next store.OutstandingToken
 	if s.set.Version >= V55 {
-		// tokens.py BlacklistMixin.outstand (5.5.0): the rotated token is
-		// get-or-created with the user its claim names.
-		row := outstanding(0, rotated)
-		row.UserID = owner
-		if err := s.store.AddOutstanding(ctx, row); err != nil {
-			return s.dbFault(Refresh, "add outstanding token", err)
-		}
+		next = outstanding(0, rotated)
+		next.UserID = owner
+	}
+	err = s.store.RotateSession(ctx, s.blacklistRow(raw, jti, cl, now), next, now.UTC(),
+		rotated.ExpiresAt.Add(s.codec.Config().AccessLifetime).Unix(), s.set.BlacklistAfterRotation)
+	switch {
+	case errors.Is(err, store.ErrAlreadyBlacklisted):
+		return s.tokenNotValid(token.ErrBlacklisted)
+	case err != nil:
+		return s.dbFault(Refresh, "rotate", err)
 	}
 	return writeTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
 }
@@ -412,30 +483,17 @@ func (s *Service) refreshToken(ctx context.Context, v View, data drf.Data, now t
 	if err != nil {
 		return "", "", nil, s.tokenNotValid(err)
 	}
-	if jti, e = s.checkNotBlacklisted(ctx, v, cl); e != nil {
+	jti, ended, e := s.checkRefreshState(ctx, v, cl, now)
+	if e != nil {
 		return "", "", nil, e
 	}
 	if err := s.codec.Check(cl, token.Refresh); err != nil {
 		return "", "", nil, s.tokenNotValid(err)
 	}
+	if ended {
+		return "", "", nil, s.tokenNotValid(token.ErrBlacklisted)
+	}
 	return raw, jti, cl, nil
-}
-
-// checkNotBlacklisted is BlacklistMixin.check_blacklist. A token without a
-// jti is refused with "Token has no id" (simplejwt fails with a 500).
-func (s *Service) checkNotBlacklisted(ctx context.Context, v View, cl *token.Claims) (string, *drf.Error) {
-	jti, ok := cl.JTI()
-	if !ok {
-		return "", s.tokenNotValid(token.ErrNoID)
-	}
-	black, err := s.store.IsBlacklisted(ctx, jti)
-	if err != nil {
-		return "", s.dbFault(v, "is blacklisted", err)
-	}
-	if black {
-		return "", s.tokenNotValid(token.ErrBlacklisted)
-	}
-	return jti, nil
 }
 
 var emptyObject = []byte(`{}`)
@@ -492,6 +550,8 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 	if e := s.blacklistRefresh(ctx, Blacklist, "blacklist", raw, jti, cl, now); e != nil {
 		return e
 	}
+	// The store's trigger ended the token's session; apply it here now.
+	s.applySessionEnd(cl, jti, now)
 	return writeBody(w, http.StatusOK, emptyObject)
 }
 
@@ -501,6 +561,19 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 // and gets "Token is blacklisted"; op names the step in the log of a
 // database failure.
 func (s *Service) blacklistRefresh(ctx context.Context, v View, op, raw, jti string, cl *token.Claims, now time.Time) *drf.Error {
+	err := s.store.Blacklist(ctx, s.blacklistRow(raw, jti, cl, now), now.UTC())
+	switch {
+	case errors.Is(err, store.ErrAlreadyBlacklisted):
+		return s.tokenNotValid(token.ErrBlacklisted)
+	case err != nil:
+		return s.dbFault(v, op, err)
+	}
+	return nil
+}
+
+// blacklistRow is the outstanding row blacklisting the refresh token raw
+// creates when it has none.
+func (s *Service) blacklistRow(raw, jti string, cl *token.Claims, now time.Time) store.OutstandingToken {
 	exp, _ := cl.ExpiresAt()
 	row := store.OutstandingToken{JTI: jti, Token: raw, ExpiresAt: exp.UTC()}
 	if s.set.Version >= V55 {
@@ -514,14 +587,7 @@ func (s *Service) blacklistRefresh(ctx context.Context, v View, op, raw, jti str
 			}
 		}
 	}
-	err := s.store.Blacklist(ctx, row, now.UTC())
-	switch {
-	case errors.Is(err, store.ErrAlreadyBlacklisted):
-		return s.tokenNotValid(token.ErrBlacklisted)
-	case err != nil:
-		return s.dbFault(v, op, err)
-	}
-	return nil
+	return row
 }
 
 type userBody struct {

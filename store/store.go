@@ -10,6 +10,8 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,7 +32,10 @@ type User struct {
 	DateJoined  time.Time
 }
 
-// State returns the part of u the Bearer check keeps in memory.
+// State returns the part of u the Bearer check keeps in memory, without
+// its revocation state (which the change feed reads): NotBefore is
+// date_joined's second, so that at least tokens older than the user are
+// refused.
 func (u User) State() UserState {
 	return UserState{
 		ID:          u.ID,
@@ -38,6 +43,7 @@ func (u User) State() UserState {
 		IsActive:    u.IsActive,
 		IsStaff:     u.IsStaff,
 		IsSuperuser: u.IsSuperuser,
+		NotBefore:   u.DateJoined.Unix(),
 	}
 }
 
@@ -50,6 +56,90 @@ type UserState struct {
 	IsActive    bool
 	IsStaff     bool
 	IsSuperuser bool
+	// NotBefore is the Unix second before which no token of this user is
+	// valid: the latest of date_joined (truncated, so a token issued in
+	// the second the user joined is valid) and the user's last revocation
+	// (logout_all, `user revoke`, a password change), rounded up.
+	NotBefore int64
+	// Revoked lists the user's ended sessions whose tokens have not all
+	// expired yet. It is short (what was revoked within the longest token
+	// lifetime) and never modified in place: a change replaces it.
+	Revoked []RevokedSession
+}
+
+// RevokedSession is one ended session (see Session).
+type RevokedSession struct {
+	// ID is the session id, the first 16 hex digits of its tokens' jti
+	// as a number.
+	ID uint64
+	// Until is the Unix second after which every token of the session
+	// has expired and the entry can be forgotten.
+	Until int64
+}
+
+// Equal reports whether a and b hold the same state.
+func (a UserState) Equal(b UserState) bool {
+	if a.ID != b.ID || a.Username != b.Username || a.IsActive != b.IsActive || a.IsStaff != b.IsStaff ||
+		a.IsSuperuser != b.IsSuperuser || a.NotBefore != b.NotBefore || len(a.Revoked) != len(b.Revoked) {
+		return false
+	}
+	for i := range a.Revoked {
+		if a.Revoked[i] != b.Revoked[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SessionRevoked reports whether session id is in st.Revoked. It does not
+// allocate.
+func (st *UserState) SessionRevoked(id uint64) bool {
+	for i := range st.Revoked {
+		if st.Revoked[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseRevoked reads the revoked sessions as the stores' feed queries
+// aggregate them: "hexid:until,hexid:until". Malformed entries are
+// skipped.
+func ParseRevoked(s string) []RevokedSession {
+	if s == "" {
+		return nil
+	}
+	var out []RevokedSession
+	for s != "" {
+		var item string
+		item, s, _ = strings.Cut(s, ",")
+		hexID, until, _ := strings.Cut(item, ":")
+		id, err1 := strconv.ParseUint(hexID, 16, 64)
+		u, err2 := strconv.ParseInt(until, 10, 64)
+		if err1 != nil || err2 != nil || len(hexID) != 16 {
+			continue
+		}
+		out = append(out, RevokedSession{ID: id, Until: u})
+	}
+	return out
+}
+
+// Session is one row of jwtgate_session: a login and every token minted
+// from it. Its id is the first 16 hex digits of those tokens' jti. Times
+// are Unix seconds.
+type Session struct {
+	ID     string
+	UserID int64
+	// CreatedAt is the login; LastRefreshedAt the last rotation (a refresh
+	// without rotation writes nothing).
+	CreatedAt, LastRefreshedAt int64
+	// ClientIP and UserAgent are as seen at login (UserAgent bounded).
+	ClientIP, UserAgent string
+	// ExpiresAt is when the last token the session may hold expires: its
+	// newest refresh token's exp plus the access lifetime.
+	ExpiresAt int64
+	// RevokedAt is when it ended; 0 while it is live.
+	RevokedAt int64
 }
 
 // OutstandingToken is one row of simplejwt's
@@ -135,6 +225,34 @@ type Store interface {
 	Blacklist(ctx context.Context, t OutstandingToken, at time.Time) error
 	// IsBlacklisted reports whether the token with this jti is blacklisted.
 	IsBlacklisted(ctx context.Context, jti string) (bool, error)
+	// RefreshState answers, for a refresh token being used, when it was
+	// blacklisted (nil if it is not) and whether its session (the jti's
+	// first 16 hex digits) has ended. One query.
+	RefreshState(ctx context.Context, jti string) (blacklistedAt *time.Time, sessionEnded bool, err error)
+
+	// StartSession records a login: the session and its refresh token as
+	// outstanding, in one transaction.
+	StartSession(ctx context.Context, s Session, refresh OutstandingToken) error
+	// RotateSession records a rotation in old's session (the jti's first
+	// 16 hex digits): its last refresh becomes at and its expiry at least
+	// expires. With blacklist it also blacklists old (as Blacklist does,
+	// marking it in the session as rotated, not logged out, so that its
+	// blacklisting does not end the session). It records next as
+	// outstanding unless next.JTI is empty. One transaction.
+	RotateSession(ctx context.Context, old, next OutstandingToken, at time.Time, expires int64, blacklist bool) error
+	// RevokeSession ends the user's session id (16 hex digits) at at and
+	// blacklists its outstanding refresh tokens, in one transaction. It
+	// reports whether the session was live (false: unknown, another
+	// user's, or already ended).
+	RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error)
+	// RevokeUser ends every token of the user issued before notBefore
+	// (Unix seconds): it raises the user's not-before, ends every live
+	// session and blacklists every outstanding refresh token of the user,
+	// in one transaction.
+	RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error
+	// Sessions lists the user's live sessions (not ended, not expired at
+	// now), newest first.
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
 	// FlushExpired deletes outstanding tokens (and so their blacklist rows)
 	// that expired at or before now, as simplejwt's flushexpiredtokens does,
 	// and returns how many outstanding rows it deleted. It also deletes

@@ -256,6 +256,17 @@ func (cl *Claims) JTI() (string, bool) { return cl.jti() }
 // ExpiresAt returns the exp claim, if present.
 func (cl *Claims) ExpiresAt() (time.Time, bool) { return cl.expiresAt() }
 
+// IssuedAt returns the iat claim in Unix seconds, truncated; ok is false
+// when it is absent.
+func (cl *Claims) IssuedAt() (int64, bool) {
+	v, ok := cl.value("iat")
+	if !ok {
+		return 0, false
+	}
+	n, _, ok := parseNumber(v)
+	return n, ok
+}
+
 // UserID returns the raw JSON value of the user id claim, if present. The
 // bytes belong to cl and must not be modified.
 func (cl *Claims) UserID() ([]byte, bool) { return cl.userID() }

@@ -96,13 +96,29 @@ func (ix *Index) Reset(all []store.UserState) {
 		parts[i] = shard{}
 	}
 	names := make(map[string]int64, len(all))
+	present := make(map[int64]bool, len(all))
 	for _, st := range all {
+		present[st.ID] = true
 		parts[shardOf(st.ID)][st.ID] = st
 		if ix.withName {
 			names[st.Username] = st.ID
 		}
 	}
 	ix.mu.Lock()
+	// A user a Reset no longer lists was deleted, however the feed saw it
+	// (a missed notification, a full resync): remember it, so that Learn
+	// cannot bring it back from a stale read.
+	now := time.Now()
+	for i := range ix.shards {
+		for id := range *ix.shards[i].Load() {
+			if !present[id] {
+				ix.deleted[id] = now
+			}
+		}
+	}
+	for id := range present {
+		delete(ix.deleted, id)
+	}
 	for i := range parts {
 		p := parts[i]
 		ix.shards[i].Store(&p)
@@ -166,7 +182,7 @@ func (ix *Index) set(id int64, st store.UserState, exists bool) {
 	sp := &ix.shards[shardOf(id)]
 	old := *sp.Load()
 	prev, had := old[id]
-	if exists && had && prev == st {
+	if exists && had && prev.Equal(st) {
 		return
 	}
 	if !exists && !had {
@@ -202,6 +218,25 @@ func (ix *Index) set(id int64, st store.UserState, exists bool) {
 		}
 		ix.byName.Store(&names)
 	}
+}
+
+// Revoke applies a revocation this process has just committed, before the
+// change feed reports it, so that the instance that revokes enforces it
+// on its next request: it raises the user's NotBefore to at least
+// notBefore and adds the ended session, if any (ended.ID != 0). The feed's
+// next report of the user replaces it with the database's state.
+func (ix *Index) Revoke(id int64, notBefore int64, ended store.RevokedSession) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st, ok := (*ix.shards[shardOf(id)].Load())[id]
+	if !ok {
+		return
+	}
+	st.NotBefore = max(st.NotBefore, notBefore)
+	if ended.ID != 0 && !st.SessionRevoked(ended.ID) {
+		st.Revoked = append(append(make([]store.RevokedSession, 0, len(st.Revoked)+1), st.Revoked...), ended)
+	}
+	ix.set(id, st, true)
 }
 
 // Error records a failure of the feed that keeps the index current. It

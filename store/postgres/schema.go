@@ -165,8 +165,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := ensureFeed(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, throttleTable)
-		return err
+		if _, err := tx.Exec(ctx, throttleTable); err != nil {
+			return err
+		}
+		return s.ensureSessions(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: migrating schema %s: %w", s.schema, err)

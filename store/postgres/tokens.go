@@ -40,21 +40,7 @@ func (s *Store) AddOutstanding(ctx context.Context, t store.OutstandingToken) er
 // exactly one inserts the blacklist row and the others return
 // store.ErrAlreadyBlacklisted.
 func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING`, outstandingArgs(t)...); err != nil {
-			return err
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $1`, t.JTI).Scan(&id); err != nil {
-			return err
-		}
-		var blID int64
-		err := tx.QueryRow(ctx, `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, $2) ON CONFLICT (token_id) DO NOTHING RETURNING id`, id, utcMicro(at)).Scan(&blID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return store.ErrAlreadyBlacklisted
-		}
-		return err
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return blacklistTx(ctx, tx, t, at) })
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return err
@@ -62,6 +48,23 @@ func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time
 		return s.fail(err, "blacklisting token %q", t.JTI)
 	}
 	return nil
+}
+
+// blacklistTx is Blacklist within tx.
+func blacklistTx(ctx context.Context, tx pgx.Tx, t store.OutstandingToken, at time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING`, outstandingArgs(t)...); err != nil {
+		return err
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $1`, t.JTI).Scan(&id); err != nil {
+		return err
+	}
+	var blID int64
+	err := tx.QueryRow(ctx, `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, $2) ON CONFLICT (token_id) DO NOTHING RETURNING id`, id, utcMicro(at)).Scan(&blID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrAlreadyBlacklisted
+	}
+	return err
 }
 
 // IsBlacklisted reports whether the token with this jti is blacklisted,
@@ -86,8 +89,10 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time) (int64, error) 
     DELETE FROM token_blacklist_blacklistedtoken WHERE token_id IN (SELECT id FROM gone)
 ), ended AS (
     DELETE FROM jwtgate_login_failure WHERE window_end <= $2
+), sessions AS (
+    DELETE FROM jwtgate_session WHERE expires_at <= $3
 )
-SELECT count(*) FROM gone`, utcMicro(now), now.UnixMilli()).Scan(&n)
+SELECT count(*) FROM gone`, utcMicro(now), now.UnixMilli(), now.Unix()).Scan(&n)
 	if err != nil {
 		return 0, s.fail(err, "flushing expired tokens")
 	}

@@ -23,9 +23,6 @@ const (
 	closeTimeout = 500 * time.Millisecond
 )
 
-// stateColumns selects a user's store.UserState for scanState.
-const stateColumns = `id, username, is_active, is_staff, is_superuser`
-
 // WatchUsers keeps w in step with auth_user until ctx ends, and then
 // returns ctx.Err(). It runs in the caller's goroutine, leaves no goroutine
 // behind and calls w from that goroutine only.
@@ -174,7 +171,7 @@ func (ww *watcher) reset(ctx context.Context) error {
 	ww.pending = nil
 	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
 	defer cancel()
-	rows, err := ww.conn.Query(qctx, `SELECT `+stateColumns+` FROM auth_user ORDER BY id`)
+	rows, err := ww.conn.Query(qctx, stateQuery(`ORDER BY u.id`))
 	if err != nil {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)
 	}
@@ -209,7 +206,7 @@ func (ww *watcher) update(ctx context.Context) error {
 	ww.pending = nil
 	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
 	defer cancel()
-	rows, err := ww.conn.Query(qctx, `SELECT `+stateColumns+` FROM auth_user WHERE id = ANY($1::bigint[])`, ids)
+	rows, err := ww.conn.Query(qctx, stateQuery(`WHERE u.id = ANY($1::bigint[])`), ids)
 	if err != nil {
 		return fmt.Errorf("reading changed users: %w", err)
 	}
@@ -229,10 +226,4 @@ func (ww *watcher) update(ctx context.Context) error {
 		ww.w.Update(id, st, ok)
 	}
 	return nil
-}
-
-func scanState(r pgx.CollectableRow) (store.UserState, error) {
-	var st store.UserState
-	err := r.Scan(&st.ID, &st.Username, &st.IsActive, &st.IsStaff, &st.IsSuperuser)
-	return st, err
 }

@@ -167,6 +167,15 @@ func TestDjangoSchema(t *testing.T) {
 		"jwtgate_user_change_delete":               "trigger on auth_user",
 		"jwtgate_login_failure":                    "table on jwtgate_login_failure",
 		"sqlite_autoindex_jwtgate_login_failure_1": "index on jwtgate_login_failure",
+		"jwtgate_password_changed":                 "trigger on auth_user",
+		"jwtgate_session":                          "table on jwtgate_session",
+		"jwtgate_session_blacklisted":              "trigger on token_blacklist_blacklistedtoken",
+		"jwtgate_session_revoked":                  "trigger on jwtgate_session",
+		"jwtgate_session_user_id":                  "index on jwtgate_session",
+		"jwtgate_user_revocation":                  "table on jwtgate_user_revocation",
+		"jwtgate_user_revocation_insert":           "trigger on jwtgate_user_revocation",
+		"jwtgate_user_revocation_update":           "trigger on jwtgate_user_revocation",
+		"sqlite_autoindex_jwtgate_session_1":       "index on jwtgate_session",
 	}
 	if fmt.Sprint(added) != fmt.Sprint(wantAdded) {
 		t.Errorf("Migrate added %v, want %v", added, wantAdded)
@@ -349,7 +358,7 @@ func TestDjangoChangeReachesWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := storetest.Watch(t, s)
-	if r := w.Resets()[0]; len(r) != 2 || r[0] != siva.State() || r[1] != inactive.State() {
+	if r := w.Resets()[0]; len(r) != 2 || !r[0].Equal(siva.State()) || !r[1].Equal(inactive.State()) {
 		t.Fatalf("first Reset = %+v", r)
 	}
 	manage(t, path, "refuser", "set-active", "siva", "0")

@@ -192,6 +192,48 @@ END`,
 END`,
 }
 
+// nowSecs is the current Unix second in SQL.
+const nowSecs = `CAST(strftime('%s', 'now') AS INTEGER)`
+
+// sessionSchema is jwtgate's session and revocation state (see
+// docs/sessions.md): its own two tables, and triggers that end a session
+// when a token of it is blacklisted other than by the gateway's own
+// rotation, raise a user's not-before when its password changes, and feed
+// every change of that state to the user change feed. Times are Unix
+// seconds.
+var sessionSchema = []string{
+	`CREATE TABLE IF NOT EXISTS "jwtgate_session" ("id" char(16) NOT NULL PRIMARY KEY, "user_id" integer NOT NULL, "created_at" bigint NOT NULL, "last_refreshed_at" bigint NOT NULL, "client_ip" text NOT NULL, "user_agent" text NOT NULL, "expires_at" bigint NOT NULL, "revoked_at" bigint NULL, "rotated_jti" varchar(255) NULL)`,
+	`CREATE INDEX IF NOT EXISTS "jwtgate_session_user_id" ON "jwtgate_session" ("user_id")`,
+	`CREATE TABLE IF NOT EXISTS "jwtgate_user_revocation" ("user_id" integer NOT NULL PRIMARY KEY, "not_before" bigint NOT NULL)`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_session_revoked" AFTER UPDATE OF "revoked_at" ON "jwtgate_session"
+WHEN OLD."revoked_at" IS NULL AND NEW."revoked_at" IS NOT NULL
+BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."user_id", ` + nowText + `);
+END`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_revocation_insert" AFTER INSERT ON "jwtgate_user_revocation" BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."user_id", ` + nowText + `);
+END`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_revocation_update" AFTER UPDATE ON "jwtgate_user_revocation"
+WHEN OLD."not_before" IS NOT NEW."not_before"
+BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."user_id", ` + nowText + `);
+END`,
+	// The second after now: a token issued in the same second as the
+	// change, before or after it, has an older iat; a login waits for it.
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_password_changed" AFTER UPDATE OF "password" ON "auth_user"
+WHEN OLD."password" IS NOT NEW."password"
+BEGIN
+	INSERT OR IGNORE INTO "jwtgate_user_revocation" ("user_id", "not_before") VALUES (NEW."id", ` + nowSecs + ` + 1);
+	UPDATE "jwtgate_user_revocation" SET "not_before" = ` + nowSecs + ` + 1 WHERE "user_id" = NEW."id" AND "not_before" < ` + nowSecs + ` + 1;
+END`,
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_session_blacklisted" AFTER INSERT ON "token_blacklist_blacklistedtoken" BEGIN
+	UPDATE "jwtgate_session" SET "revoked_at" = ` + nowSecs + `
+	WHERE "revoked_at" IS NULL
+		AND "id" = (SELECT substr("jti", 1, 16) FROM "token_blacklist_outstandingtoken" WHERE "id" = NEW."token_id")
+		AND "rotated_jti" IS NOT (SELECT "jti" FROM "token_blacklist_outstandingtoken" WHERE "id" = NEW."token_id");
+END`,
+}
+
 // throttleSchema is jwtgate's own table of login failure counters
 // (package throttle); window_end is in Unix milliseconds.
 var throttleSchema = []string{
@@ -203,7 +245,7 @@ var throttleSchema = []string{
 // never alters an existing table.
 func (s *Store) Migrate(ctx context.Context) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmts := append(append(append([]string{}, djangoSchema...), feedSchema...), throttleSchema...)
+		stmts := append(append(append(append([]string{}, djangoSchema...), feedSchema...), throttleSchema...), sessionSchema...)
 		for _, stmt := range stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return err

@@ -39,20 +39,7 @@ func (s *Store) AddOutstanding(ctx context.Context, t store.OutstandingToken) er
 // constraint on token_id makes a second blacklisting fail with
 // store.ErrAlreadyBlacklisted, whichever process tries it.
 func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO "token_blacklist_outstandingtoken" ("token", "created_at", "expires_at", "user_id", "jti") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("jti") DO NOTHING`, outstandingArgs(t)...); err != nil {
-			return err
-		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, `SELECT "id" FROM "token_blacklist_outstandingtoken" WHERE "jti" = ?`, t.JTI).Scan(&id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO "token_blacklist_blacklistedtoken" ("blacklisted_at", "token_id") VALUES (?, ?)`, formatTime(at), id)
-		if isUniqueViolation(err) {
-			return store.ErrAlreadyBlacklisted
-		}
-		return err
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return blacklistTx(ctx, tx, t, at) })
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return err
@@ -60,6 +47,22 @@ func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time
 		return fmt.Errorf("sqlite: blacklisting token %q: %w", t.JTI, err)
 	}
 	return nil
+}
+
+// blacklistTx is Blacklist within tx.
+func blacklistTx(ctx context.Context, tx *sql.Tx, t store.OutstandingToken, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO "token_blacklist_outstandingtoken" ("token", "created_at", "expires_at", "user_id", "jti") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("jti") DO NOTHING`, outstandingArgs(t)...); err != nil {
+		return err
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `SELECT "id" FROM "token_blacklist_outstandingtoken" WHERE "jti" = ?`, t.JTI).Scan(&id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO "token_blacklist_blacklistedtoken" ("blacklisted_at", "token_id") VALUES (?, ?)`, formatTime(at), id)
+	if isUniqueViolation(err) {
+		return store.ErrAlreadyBlacklisted
+	}
+	return err
 }
 
 // IsBlacklisted reports whether the token with this jti is blacklisted,
@@ -94,6 +97,9 @@ func (s *Store) FlushExpired(ctx context.Context, now time.Time) (int64, error) 
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_session" WHERE "expires_at" <= ?`, now.Unix()); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli())

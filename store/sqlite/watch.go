@@ -155,7 +155,7 @@ func (f *feed) reset(ctx context.Context) error {
 		if seq, err = lastSeq(ctx, tx); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT "id", "username", "is_active", "is_staff", "is_superuser" FROM "auth_user" ORDER BY "id"`)
+		rows, err := tx.QueryContext(ctx, stateQuery(`ORDER BY u."id"`))
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func (f *feed) readChanges(ctx context.Context, v int64) error {
 			return nil
 		}
 		for _, id := range ids {
-			st, err := scanState(tx.QueryRowContext(ctx, `SELECT "id", "username", "is_active", "is_staff", "is_superuser" FROM "auth_user" WHERE "id" = ?`, id))
+			st, err := scanState(tx.QueryRowContext(ctx, stateQuery(`WHERE u."id" = ?`), id))
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				changes = append(changes, change{id: id, st: store.UserState{ID: id}})
@@ -287,16 +287,4 @@ func lastSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 		return 0, nil
 	}
 	return seq, err
-}
-
-func scanState(r rowScanner) (store.UserState, error) {
-	var (
-		st                    store.UserState
-		active, staff, superu int64
-	)
-	if err := r.Scan(&st.ID, &st.Username, &active, &staff, &superu); err != nil {
-		return st, err
-	}
-	st.IsActive, st.IsStaff, st.IsSuperuser = active != 0, staff != 0, superu != 0
-	return st, nil
 }

@@ -52,6 +52,8 @@ func Run(t *testing.T, f Factory) {
 		{"LoginFailuresRace", testLoginFailuresRace},
 		{"WatchUsers", testWatchUsers},
 		{"WatchUsersCancel", testWatchUsersCancel},
+		{"Sessions", testSessions},
+		{"RevocationFeed", testRevocationFeed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, f) })
@@ -579,7 +581,7 @@ func testWatchUsers(t *testing.T, f Factory) {
 	w := Watch(t, s)
 	first := w.Resets()[0]
 	wantFirst := []store.UserState{siva.State(), bob.State()}
-	if len(first) != 2 || first[0] != wantFirst[0] || first[1] != wantFirst[1] {
+	if len(first) != 2 || !first[0].Equal(wantFirst[0]) || !first[1].Equal(wantFirst[1]) {
 		t.Fatalf("first Reset = %+v, want %+v", first, wantFirst)
 	}
 
@@ -589,7 +591,7 @@ func testWatchUsers(t *testing.T, f Factory) {
 		t.Fatal(err)
 	}
 	WaitForUpdate(t, w, "CreateUser through another handle", func(u Update) bool {
-		return u.ID == carol.ID && u.Exists && u.State == carol.State()
+		return u.ID == carol.ID && u.Exists && u.State.Equal(carol.State())
 	})
 
 	if err := other.SetActive(c, siva.ID, false); err != nil {

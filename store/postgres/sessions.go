@@ -1,0 +1,269 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// sessionTables are jwtgate's session and revocation tables (see
+// docs/sessions.md). Times are Unix seconds.
+var sessionTables = []string{
+	`CREATE TABLE IF NOT EXISTS jwtgate_session (
+    id varchar(16) NOT NULL PRIMARY KEY,
+    user_id bigint NOT NULL,
+    created_at bigint NOT NULL,
+    last_refreshed_at bigint NOT NULL,
+    client_ip text NOT NULL,
+    user_agent text NOT NULL,
+    expires_at bigint NOT NULL,
+    revoked_at bigint NULL,
+    rotated_jti varchar(255) NULL
+)`,
+	`CREATE INDEX IF NOT EXISTS jwtgate_session_user_id ON jwtgate_session (user_id)`,
+	`CREATE TABLE IF NOT EXISTS jwtgate_user_revocation (
+    user_id bigint NOT NULL PRIMARY KEY,
+    not_before bigint NOT NULL
+)`,
+}
+
+// nowSecs is the current Unix second (of the statement, not of the
+// transaction's start).
+const nowSecs = `floor(extract(epoch FROM clock_timestamp()))::bigint`
+
+// sessionFunction is one of the trigger functions of the session state.
+type sessionFunction struct {
+	name, body string
+}
+
+// sessionFunctions returns the trigger functions, their table names
+// qualified with schema (they also run from Django's connections).
+func sessionFunctions(schema string) []sessionFunction {
+	return []sessionFunction{
+		{"jwtgate_notify_user_state", `
+BEGIN
+    PERFORM pg_catalog.pg_notify('` + userChangeChannel + `', NEW.user_id::text);
+    RETURN NULL;
+END
+`},
+		// The second after now: a token issued in the same second as the
+		// change, before or after it, has an older iat; a login waits.
+		{"jwtgate_password_changed", `
+BEGIN
+    INSERT INTO ` + schema + `.jwtgate_user_revocation (user_id, not_before) VALUES (NEW.id, ` + nowSecs + ` + 1)
+    ON CONFLICT (user_id) DO UPDATE SET not_before = GREATEST(jwtgate_user_revocation.not_before, EXCLUDED.not_before);
+    RETURN NULL;
+END
+`},
+		// Blacklisting a token ends its session, unless the gateway's own
+		// rotation blacklisted it (it sets rotated_jti first).
+		{"jwtgate_session_blacklisted", `
+BEGIN
+    UPDATE ` + schema + `.jwtgate_session s SET revoked_at = ` + nowSecs + `
+    FROM ` + schema + `.token_blacklist_outstandingtoken o
+    WHERE o.id = NEW.token_id AND s.id = left(o.jti, 16) AND s.revoked_at IS NULL
+        AND s.rotated_jti IS DISTINCT FROM o.jti;
+    RETURN NULL;
+END
+`},
+	}
+}
+
+// sessionTriggers are the triggers of the session state: table, name and
+// DDL.
+var sessionTriggers = [][3]string{
+	{"jwtgate_session", "jwtgate_session_revoked", `CREATE OR REPLACE TRIGGER jwtgate_session_revoked AFTER UPDATE OF revoked_at ON jwtgate_session FOR EACH ROW
+WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION jwtgate_notify_user_state()`},
+	{"jwtgate_user_revocation", "jwtgate_user_revocation_change", `CREATE OR REPLACE TRIGGER jwtgate_user_revocation_change AFTER INSERT OR UPDATE ON jwtgate_user_revocation FOR EACH ROW EXECUTE FUNCTION jwtgate_notify_user_state()`},
+	{"auth_user", "jwtgate_password_changed", `CREATE OR REPLACE TRIGGER jwtgate_password_changed AFTER UPDATE OF password ON auth_user FOR EACH ROW
+WHEN (OLD.password IS DISTINCT FROM NEW.password) EXECUTE FUNCTION jwtgate_password_changed()`},
+	{"token_blacklist_blacklistedtoken", "jwtgate_session_blacklisted", `CREATE OR REPLACE TRIGGER jwtgate_session_blacklisted AFTER INSERT ON token_blacklist_blacklistedtoken FOR EACH ROW EXECUTE FUNCTION jwtgate_session_blacklisted()`},
+}
+
+// ensureSessions creates what is missing of the session state: tables,
+// functions whose body differs, and triggers that do not exist (so a
+// migrated database takes no lock on Django's tables).
+func (s *Store) ensureSessions(ctx context.Context, tx pgx.Tx) error {
+	for _, stmt := range sessionTables {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	for _, f := range sessionFunctions(s.schema) {
+		var body *string
+		err := tx.QueryRow(ctx, `SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = to_regprocedure($1)`, f.name+"()").Scan(&body)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if body != nil && *body == f.body {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `CREATE OR REPLACE FUNCTION `+f.name+`() RETURNS trigger LANGUAGE plpgsql AS $jwtgate$`+f.body+`$jwtgate$`); err != nil {
+			return fmt.Errorf("creating function %s: %w", f.name, err)
+		}
+	}
+	for _, tr := range sessionTriggers {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)`, tr[0], tr[1]).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			continue
+		}
+		if _, err := tx.Exec(ctx, tr[2]); err != nil {
+			return fmt.Errorf("creating trigger %s on %s: %w", tr[1], tr[0], err)
+		}
+	}
+	return nil
+}
+
+// stateQuery reads the UserState of users: auth_user's flags, the
+// not-before (date_joined's second or the user's last revocation) and the
+// ended sessions whose tokens have not all expired. where filters it.
+func stateQuery(where string) string {
+	return `SELECT u.id, u.username, u.is_active, u.is_staff, u.is_superuser,
+    GREATEST(floor(extract(epoch FROM u.date_joined))::bigint, COALESCE(r.not_before, 0)),
+    COALESCE((SELECT string_agg(s.id || ':' || s.expires_at, ',') FROM jwtgate_session s
+        WHERE s.user_id = u.id AND s.revoked_at IS NOT NULL AND s.expires_at > ` + nowSecs + `), '')
+FROM auth_user u LEFT JOIN jwtgate_user_revocation r ON r.user_id = u.id ` + where
+}
+
+func scanState(r pgx.CollectableRow) (store.UserState, error) {
+	var st store.UserState
+	var revoked string
+	err := r.Scan(&st.ID, &st.Username, &st.IsActive, &st.IsStaff, &st.IsSuperuser, &st.NotBefore, &revoked)
+	st.Revoked = store.ParseRevoked(revoked)
+	return st, err
+}
+
+// RefreshState answers when the token was blacklisted and whether its
+// session ended, in one query.
+func (s *Store) RefreshState(ctx context.Context, jti string) (*time.Time, bool, error) {
+	var at *time.Time
+	var ended bool
+	err := s.pool.QueryRow(ctx, `SELECT
+    (SELECT b.blacklisted_at FROM token_blacklist_blacklistedtoken b JOIN token_blacklist_outstandingtoken o ON o.id = b.token_id WHERE o.jti = $1),
+    EXISTS (SELECT 1 FROM jwtgate_session WHERE id = left($1, 16) AND revoked_at IS NOT NULL)`, jti).Scan(&at, &ended)
+	if err != nil {
+		return nil, false, s.fail(err, "checking the blacklist for %q", jti)
+	}
+	return at, ended, nil
+}
+
+// StartSession records the session and its refresh token in one
+// transaction.
+func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh store.OutstandingToken) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO jwtgate_session (id, user_id, created_at, last_refreshed_at, client_ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			sess.ID, sess.UserID, sess.CreatedAt, sess.LastRefreshedAt, sess.ClientIP, sess.UserAgent, sess.ExpiresAt); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5)`, outstandingArgs(refresh)...)
+		return err
+	})
+	if err != nil {
+		return s.fail(err, "starting session %q", sess.ID)
+	}
+	return nil
+}
+
+// RotateSession marks old as rotated in its session, blacklists it and
+// records next, in one transaction.
+func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE jwtgate_session SET rotated_jti = CASE WHEN $4 THEN $1 ELSE rotated_jti END, last_refreshed_at = $2, expires_at = GREATEST(expires_at, $3) WHERE id = left($1, 16) AND revoked_at IS NULL`,
+			old.JTI, at.Unix(), expires, blacklist); err != nil {
+			return err
+		}
+		if blacklist {
+			if err := blacklistTx(ctx, tx, old, at); err != nil {
+				return err
+			}
+		}
+		if next.JTI == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5)`, outstandingArgs(next)...)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrAlreadyBlacklisted):
+		return err
+	case err != nil:
+		return s.fail(err, "rotating token %q", old.JTI)
+	}
+	return nil
+}
+
+// blacklistOutstanding blacklists, at $1, every unexpired outstanding
+// token of user $2 (of session $3 when not empty) not blacklisted yet.
+const blacklistOutstanding = `INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
+SELECT $1, o.id FROM token_blacklist_outstandingtoken o
+WHERE o.user_id = $2 AND ($3 = '' OR left(o.jti, 16) = $3) AND o.expires_at > $1
+ON CONFLICT (token_id) DO NOTHING`
+
+// RevokeSession ends the session and blacklists its outstanding tokens.
+func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
+	var changed bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE jwtgate_session SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, at.Unix(), id, userID)
+		if err != nil {
+			return err
+		}
+		if changed = tag.RowsAffected() > 0; !changed {
+			return nil
+		}
+		_, err = tx.Exec(ctx, blacklistOutstanding, utcMicro(at), userID, id)
+		return err
+	})
+	if err != nil {
+		return false, s.fail(err, "ending session %q", id)
+	}
+	return changed, nil
+}
+
+// RevokeUser raises the not-before, ends the sessions and blacklists the
+// outstanding tokens of the user, in one transaction.
+func (s *Store) RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO jwtgate_user_revocation (user_id, not_before) VALUES ($1, $2)
+ON CONFLICT (user_id) DO UPDATE SET not_before = GREATEST(jwtgate_user_revocation.not_before, EXCLUDED.not_before)`, userID, notBefore); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE jwtgate_session SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, at.Unix(), userID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, blacklistOutstanding, utcMicro(at), userID, "")
+		return err
+	})
+	if err != nil {
+		return s.fail(err, "revoking the tokens of user %d", userID)
+	}
+	return nil
+}
+
+// Sessions lists the user's live sessions, newest first.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]store.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, user_id, created_at, last_refreshed_at, client_ip, user_agent, expires_at FROM jwtgate_session
+WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id`, userID, now.Unix())
+	if err != nil {
+		return nil, s.fail(err, "listing the sessions of user %d", userID)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Session, error) {
+		var x store.Session
+		err := r.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastRefreshedAt, &x.ClientIP, &x.UserAgent, &x.ExpiresAt)
+		return x, err
+	})
+	if err != nil {
+		return nil, s.fail(err, "listing the sessions of user %d", userID)
+	}
+	if out == nil {
+		out = []store.Session{}
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// sessionJTI is a jti of session sid (16 hex digits).
+func sessionJTI(sid string, n int) string { return fmt.Sprintf("%s%016x", sid, n) }
+
+func hexID(t *testing.T, sid string) uint64 {
+	t.Helper()
+	var id uint64
+	if _, err := fmt.Sscanf(sid, "%x", &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// startSession records a session of u with its first refresh token.
+func startSession(t *testing.T, s store.Store, u store.User, sid string, now time.Time) store.OutstandingToken {
+	t.Helper()
+	exp := now.Add(24 * time.Hour)
+	r := tok(sessionJTI(sid, 0), &u.ID, &now, exp)
+	sess := store.Session{ID: sid, UserID: u.ID, CreatedAt: now.Unix(), LastRefreshedAt: now.Unix(),
+		ClientIP: "192.0.2.7", UserAgent: "curl/8", ExpiresAt: exp.Add(5 * time.Minute).Unix()}
+	if err := s.StartSession(ctx(t), sess, r); err != nil {
+		t.Fatalf("StartSession: %v", err)
+	}
+	return r
+}
+
+func refreshState(t *testing.T, s store.Store, jti string) (blacklisted, ended bool) {
+	t.Helper()
+	at, ended, err := s.RefreshState(ctx(t), jti)
+	if err != nil {
+		t.Fatalf("RefreshState(%s): %v", jti, err)
+	}
+	return at != nil, ended
+}
+
+// testSessions: a rotation does not end its session, a logout (a plain
+// blacklist, as Django's) does, RevokeSession ends a live session of its
+// user exactly once, and Sessions lists the live ones.
+func testSessions(t *testing.T, f Factory) {
+	s := f.New(t)
+	c := ctx(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	siva := mustCreate(t, s, newUser("siva"))
+	bob := mustCreate(t, s, newUser("bob"))
+
+	r0 := startSession(t, s, siva, "00000000000000a1", now)
+	startSession(t, s, siva, "00000000000000a2", now.Add(time.Second))
+	startSession(t, s, bob, "00000000000000b1", now)
+
+	list, err := s.Sessions(c, siva.ID, now)
+	if err != nil || len(list) != 2 || list[0].ID != "00000000000000a2" || list[1].ID != "00000000000000a1" ||
+		list[1].ClientIP != "192.0.2.7" || list[1].UserAgent != "curl/8" || list[1].CreatedAt != now.Unix() {
+		t.Fatalf("Sessions = %+v, %v", list, err)
+	}
+
+	// Rotation: the old token is blacklisted, the session lives on.
+	r1 := tok(sessionJTI("00000000000000a1", 1), &siva.ID, &now, now.Add(48*time.Hour))
+	if err := s.RotateSession(c, r0, r1, now.Add(time.Minute), now.Add(48*time.Hour).Unix(), true); err != nil {
+		t.Fatalf("RotateSession: %v", err)
+	}
+	if bl, ended := refreshState(t, s, r0.JTI); !bl || ended {
+		t.Fatalf("rotated token: blacklisted %v, session ended %v; want true, false", bl, ended)
+	}
+	if err := s.RotateSession(c, r0, r1, now, 0, true); err != store.ErrAlreadyBlacklisted {
+		t.Fatalf("second RotateSession of one token = %v, want ErrAlreadyBlacklisted", err)
+	}
+	list, _ = s.Sessions(c, siva.ID, now)
+	if len(list) != 2 || list[1].LastRefreshedAt != now.Add(time.Minute).Unix() {
+		t.Fatalf("after rotation Sessions = %+v", list)
+	}
+
+	// Logout through another handle (Django blacklisting the newest
+	// token) ends the session.
+	other := f.Another(t, s)
+	if err := other.Blacklist(c, r1, now); err != nil {
+		t.Fatal(err)
+	}
+	if bl, ended := refreshState(t, s, r1.JTI); !bl || !ended {
+		t.Fatalf("logged-out token: blacklisted %v, session ended %v; want true, true", bl, ended)
+	}
+	if _, ended := refreshState(t, s, sessionJTI("00000000000000a2", 9)); ended {
+		t.Fatal("another session of the user ended too")
+	}
+
+	// RevokeSession: only the user's own live session, exactly once.
+	if ok, err := s.RevokeSession(c, siva.ID, "00000000000000b1", now); err != nil || ok {
+		t.Fatalf("RevokeSession of another user's session = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.RevokeSession(c, siva.ID, "00000000000000a1", now); err != nil || ok {
+		t.Fatalf("RevokeSession of an ended session = %v, %v; want false", ok, err)
+	}
+	r2 := startSession(t, s, siva, "00000000000000a3", now)
+	errs := race(16, func(int) error {
+		ok, err := s.RevokeSession(c, siva.ID, "00000000000000a3", now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+	exactlyOneNil(t, "16 concurrent RevokeSession", errs, store.ErrNotFound)
+	if bl, ended := refreshState(t, s, r2.JTI); !bl || !ended {
+		t.Fatalf("revoked session's refresh token: blacklisted %v, ended %v; want both (Django honours it)", bl, ended)
+	}
+	list, _ = s.Sessions(c, siva.ID, now)
+	if len(list) != 1 || list[0].ID != "00000000000000a2" {
+		t.Fatalf("live sessions after revocations = %+v, want only a2", list)
+	}
+}
+
+// testRevocationFeed: the feed hands over not-before (date_joined, then
+// RevokeUser, then a password change made through another handle) and
+// the ended sessions, within a second.
+func testRevocationFeed(t *testing.T, f Factory) {
+	s := f.New(t)
+	c := ctx(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	siva := mustCreate(t, s, newUser("siva"))
+	w := Watch(t, s)
+	first := w.Resets()[0]
+	if len(first) != 1 || first[0].NotBefore != joined.Unix() || len(first[0].Revoked) != 0 {
+		t.Fatalf("first Reset = %+v; want NotBefore %d (date_joined's second)", first, joined.Unix())
+	}
+
+	r := startSession(t, s, siva, "00000000000000c1", now)
+	other := f.Another(t, s)
+	if err := other.Blacklist(c, r, now); err != nil {
+		t.Fatal(err)
+	}
+	WaitForUpdate(t, w, "a logout reaching the feed", func(u Update) bool {
+		return u.ID == siva.ID && u.State.SessionRevoked(hexID(t, "00000000000000c1"))
+	})
+
+	nb := now.Unix() + 1
+	startSession(t, s, siva, "00000000000000c2", now)
+	if err := s.RevokeUser(c, siva.ID, nb, now); err != nil {
+		t.Fatal(err)
+	}
+	WaitForUpdate(t, w, "RevokeUser reaching the feed", func(u Update) bool {
+		return u.ID == siva.ID && u.State.NotBefore == nb && u.State.SessionRevoked(hexID(t, "00000000000000c2"))
+	})
+	if list, _ := s.Sessions(c, siva.ID, now); len(list) != 0 {
+		t.Fatalf("sessions after RevokeUser = %+v", list)
+	}
+	// Lower not-before never wins.
+	if err := s.RevokeUser(c, siva.ID, nb-100, now); err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now().Unix()
+	if err := other.SetPassword(c, siva.ID, "pbkdf2_sha256$600000$salt$new"); err != nil {
+		t.Fatal(err)
+	}
+	WaitForUpdate(t, w, "a password change reaching the feed", func(u Update) bool {
+		return u.ID == siva.ID && u.State.NotBefore > before && u.State.NotBefore <= time.Now().Unix()+1
+	})
+	// Setting the same password again changes nothing.
+	n := len(w.Updates())
+	if err := other.SetPassword(c, siva.ID, "pbkdf2_sha256$600000$salt$new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetLastLogin(c, siva.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, u := range w.Updates()[n:] {
+		if u.State.NotBefore != w.Updates()[n-1].State.NotBefore {
+			t.Fatalf("an unchanged password or last_login moved not-before: %+v", u)
+		}
+	}
+}
