@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the expected JSON of the adapt 
 // exampleEnv are the variables the example Caddyfile reads at adapt time;
 // the golden JSON is for all of them unset.
 var exampleEnv = []string{"JWTGATE_ADDR", "JWTGATE_ADMIN", "UPSTREAM_ADDR", "ACCESS_TOKEN_LIFETIME",
-	"REFRESH_TOKEN_LIFETIME", "ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION", "SIMPLEJWT_COMPAT"}
+	"REFRESH_TOKEN_LIFETIME", "ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION", "SIMPLEJWT_COMPAT",
+	"REFRESH_TOKEN_REUSE_INTERVAL"}
 
 func unsetEnv(t *testing.T, names ...string) {
 	for _, n := range names {

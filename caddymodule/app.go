@@ -85,6 +85,13 @@ type App struct {
 	// refresh (CHECK_USER_IS_ACTIVE, simplejwt 5.4+). Default true.
 	CheckUserIsActive *bool `json:"check_user_is_active,omitempty"`
 
+	// RefreshTokenReuseInterval is the grace after a rotation during which
+	// a rotated refresh token presented again is refused without ending
+	// its session (a client retrying after a lost response); presented
+	// later, it ends the whole session (reuse detection, with rotation and
+	// blacklist after rotation). Default 10s.
+	RefreshTokenReuseInterval caddy.Duration `json:"refresh_token_reuse_interval,omitempty"`
+
 	// UpdateLastLogin makes a login set auth_user.last_login
 	// (UPDATE_LAST_LOGIN).
 	UpdateLastLogin bool `json:"update_last_login,omitempty"`
@@ -279,17 +286,18 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.service, err = simplejwt.NewService(simplejwt.Config{
 		Codec: a.codec, Store: a.store.store, Passwords: passwords, Users: a.store.users, Auth: a.auth,
 		Settings: simplejwt.Settings{
-			Version:                version,
-			AllowInactive:          allowInactive,
-			RotateRefreshTokens:    a.RotateRefreshTokens,
-			BlacklistAfterRotation: a.BlacklistAfterRotation,
-			UpdateLastLogin:        a.UpdateLastLogin,
-			RehashPasswords:        a.RehashPasswords,
-			UserIDField:            a.UserIDField,
-			ValidatePasswords:      a.RegisterValidatePassword,
-			MaxBodyBytes:           a.MaxBodySize,
-			DBTimeout:              time.Duration(a.DBTimeout),
-			RetryAfter:             time.Duration(a.RetryAfter),
+			Version:                   version,
+			AllowInactive:             allowInactive,
+			RotateRefreshTokens:       a.RotateRefreshTokens,
+			BlacklistAfterRotation:    a.BlacklistAfterRotation,
+			UpdateLastLogin:           a.UpdateLastLogin,
+			RehashPasswords:           a.RehashPasswords,
+			UserIDField:               a.UserIDField,
+			ValidatePasswords:         a.RegisterValidatePassword,
+			MaxBodyBytes:              a.MaxBodySize,
+			DBTimeout:                 time.Duration(a.DBTimeout),
+			RetryAfter:                time.Duration(a.RetryAfter),
+			RefreshTokenReuseInterval: time.Duration(a.RefreshTokenReuseInterval),
 		},
 		Logger:   a.logger,
 		Throttle: th,
@@ -311,6 +319,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 			HashBusy: func(r *http.Request) {
 				a.metrics.hashBusy.Inc()
 			},
+			ReuseDetected: func(int64, string) { a.metrics.reuseDetected.Inc() },
 		},
 	})
 	return err

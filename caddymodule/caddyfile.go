@@ -45,6 +45,7 @@ func init() {
 //		refresh_token_lifetime     <duration>
 //		rotate_refresh_tokens      true|false
 //		blacklist_after_rotation   true|false
+//		refresh_token_reuse_interval <duration>
 //		update_last_login          true|false
 //		simplejwt_version          5.2|5.5
 //		check_user_is_active       true|false
@@ -115,6 +116,8 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			app.RotateRefreshTokens, err = boolArg(d)
 		case "blacklist_after_rotation":
 			app.BlacklistAfterRotation, err = boolArg(d)
+		case "refresh_token_reuse_interval":
+			app.RefreshTokenReuseInterval, err = durationArg(d)
 		case "update_last_login":
 			app.UpdateLastLogin, err = boolArg(d)
 		case "simplejwt_version":

@@ -29,8 +29,9 @@ type Endpoints struct {
 	// Paths sets a view's paths, relative to Prefix, replacing its
 	// defaults. Views: obtain (default "api/token/" and "login/"),
 	// refresh ("api/token/refresh/"), verify ("api/token/verify/"),
-	// blacklist ("api/token/blacklist/"), register ("register/") and users
-	// ("users/").
+	// blacklist ("api/token/blacklist/"), register ("register/"), users
+	// ("users/"), logout_all ("api/token/logout_all/") and sessions
+	// ("api/token/sessions/", whose <id>/ sub-paths end one session).
 	Paths map[string][]string `json:"paths,omitempty"`
 
 	// Disable lists views not to serve.
@@ -42,12 +43,14 @@ type Endpoints struct {
 
 // DefaultPaths are the seed's paths of each view, relative to the prefix.
 var DefaultPaths = map[string][]string{
-	"obtain":    {"api/token/", "login/"},
-	"refresh":   {"api/token/refresh/"},
-	"verify":    {"api/token/verify/"},
-	"blacklist": {"api/token/blacklist/"},
-	"register":  {"register/"},
-	"users":     {"users/"},
+	"obtain":     {"api/token/", "login/"},
+	"refresh":    {"api/token/refresh/"},
+	"verify":     {"api/token/verify/"},
+	"blacklist":  {"api/token/blacklist/"},
+	"register":   {"register/"},
+	"users":      {"users/"},
+	"logout_all": {"api/token/logout_all/"},
+	"sessions":   {"api/token/sessions/"},
 }
 
 // CaddyModule returns the Caddy module information.
@@ -140,11 +143,33 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		e.app.service.ServeView(v, w, r)
 		return nil
 	}
+	if id, ok := e.sessionDetail(p); ok {
+		defer e.app.store.acquire()()
+		e.app.identity.strip(r.Header)
+		e.app.service.ServeSession(id, w, r)
+		return nil
+	}
 	if _, ok := e.routes[p+"/"]; ok && !strings.HasSuffix(p, "/") {
 		appendSlash(w, r)
 		return nil
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// sessionDetail recognises a sessions view's detail path, <sessions
+// path><id>/, and returns the id (any single segment; the view answers
+// 404 for one that is not a live session of the caller).
+func (e *Endpoints) sessionDetail(p string) (string, bool) {
+	for path, v := range e.routes {
+		if v != simplejwt.Sessions {
+			continue
+		}
+		rest, ok := strings.CutPrefix(p, path)
+		if ok && len(rest) > 1 && strings.HasSuffix(rest, "/") && strings.Count(rest, "/") == 1 {
+			return rest[:len(rest)-1], true
+		}
+	}
+	return "", false
 }
 
 // appendSlash answers as Django's CommonMiddleware does for a known path

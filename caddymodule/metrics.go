@@ -21,6 +21,7 @@ type metrics struct {
 	loginFailures  prometheus.Counter
 	loginThrottled prometheus.Counter
 	hashBusy       prometheus.Counter
+	reuseDetected  prometheus.Counter
 	users          *usersGauge
 }
 
@@ -56,6 +57,10 @@ func newMetrics() *metrics {
 			Namespace: ns, Name: "hash_busy_total",
 			Help: "Requests refused because every password hashing slot was busy (503).",
 		}),
+		reuseDetected: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "refresh_reuse_detected_total",
+			Help: "Sessions ended because a rotated refresh token was presented again after the reuse interval.",
+		}),
 		users: &usersGauge{desc: prometheus.NewDesc(ns+"_users", "Users in the in-memory index the Bearer check consults.", nil, nil)},
 	}
 	for o := simplejwt.Outcome(0); o.String() != "unknown"; o++ {
@@ -73,7 +78,7 @@ func registerMetrics(reg prometheus.Registerer, index *userindex.Index) *metrics
 	if reg == nil {
 		return m
 	}
-	for _, c := range []prometheus.Collector{m.auth, m.views, m.hashes, m.loginFailures, m.loginThrottled, m.hashBusy, m.users} {
+	for _, c := range []prometheus.Collector{m.auth, m.views, m.hashes, m.loginFailures, m.loginThrottled, m.hashBusy, m.reuseDetected, m.users} {
 		// Already registered (the same config provisioned twice) is fine,
 		// and a clash with another module's metric is not worth refusing
 		// to start over: the metric is then just not exported.

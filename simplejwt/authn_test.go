@@ -1,6 +1,7 @@
 package simplejwt
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -411,6 +412,93 @@ func BenchmarkCheck(b *testing.B) {
 			for b.Loop() {
 				var res Result
 				f.auth.Check(r, Optional, authnNow, &res)
+				f.auth.Release(&res)
+			}
+		})
+	}
+}
+
+// revokedFixture is the fixture with 100,000 ended sessions in the index:
+// 25,000 other users with four each, and siva (user 1) with four that are
+// not the session of f.access tokens.
+func revokedFixture(t testing.TB) *authnFixture {
+	f := newAuthnFixture(t, AuthenticatorConfig{})
+	all := []store.UserState{{ID: 2, Username: "inactive_user"}}
+	mine := []store.RevokedSession{{ID: 1, Until: authnNow.Unix() + 3600}, {ID: 2}, {ID: 3}, {ID: 4}}
+	all = append(all, store.UserState{ID: 1, Username: "siva", IsActive: true, Revoked: mine})
+	for i := int64(0); i < 25000; i++ {
+		rs := make([]store.RevokedSession, 4)
+		for j := range rs {
+			rs[j] = store.RevokedSession{ID: uint64(i*4 + int64(j) + 100), Until: authnNow.Unix() + 3600}
+		}
+		all = append(all, store.UserState{ID: 1000 + i, Username: fmt.Sprint("u", i), IsActive: true, Revoked: rs})
+	}
+	f.users.Reset(all)
+	return f
+}
+
+// TestEndedTokens: a token issued before the user's not-before (it joined
+// later: a reused id; or a revocation) or of an ended session is refused
+// from memory with simplejwt's 401, without allocating; one issued at
+// not-before passes.
+func TestEndedTokens(t *testing.T) {
+	f := revokedFixture(t)
+	tok := func(iat any, jti string) string {
+		c := claimsFor(1)
+		c["iat"], c["jti"] = iat, jti
+		return crafted(t, c)
+	}
+	now := authnNow.Unix()
+	const live, ended = "00000000000000ff0123456789abcdef", "00000000000000020123456789abcdef"
+	st, _ := f.users.Lookup(1)
+	st.NotBefore = now - 10
+	f.users.Update(1, st, true)
+	want := `{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is blacklisted"}]}`
+	for name, c := range map[string]struct {
+		tok string
+		ok  bool
+	}{
+		"issued at not-before":     {tok(now-10, live), true},
+		"issued before not-before": {tok(now-11, live), false},
+		"fractional iat before":    {tok(float64(now)-10.5, live), false},
+		"of an ended session":      {tok(now, ended), false},
+		"non-hex jti, live user":   {tok(now, "x"), true},
+		"issued long before (ids)": {tok(1, live), false},
+	} {
+		res, body := check(f, request("GET", "Authorization: Bearer "+c.tok), Required)
+		if c.ok != (res.Outcome == Authenticated) || (!c.ok && (body != want || res.Reason != "revoked")) {
+			t.Errorf("%s: %v %q %s", name, res.Outcome, res.Reason, body)
+		}
+	}
+	if raceEnabled {
+		return
+	}
+	r := request("GET", "Authorization: Bearer "+tok(now, ended))
+	if n := testing.AllocsPerRun(200, func() {
+		var res Result
+		f.auth.Check(r, Optional, authnNow, &res)
+		f.auth.Release(&res)
+	}); n != 0 {
+		t.Errorf("%v allocations refusing an ended session", n)
+	}
+}
+
+// BenchmarkCheckRevoked is BenchmarkCheck's valid case with 100,000 ended
+// sessions held, for comparison with none (bench/RESULTS.md).
+func BenchmarkCheckRevoked(b *testing.B) {
+	for name, f := range map[string]*authnFixture{
+		"none":   newAuthnFixture(b, AuthenticatorConfig{}),
+		"100000": revokedFixture(b),
+	} {
+		b.Run(name, func(b *testing.B) {
+			r := request("GET", "Authorization: Bearer "+f.access(b, 1))
+			b.ReportAllocs()
+			for b.Loop() {
+				var res Result
+				f.auth.Check(r, Optional, authnNow, &res)
+				if res.Outcome != Authenticated {
+					b.Fatal(res.Outcome)
+				}
 				f.auth.Release(&res)
 			}
 		})

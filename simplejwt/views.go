@@ -102,8 +102,23 @@ func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
 		drf.Detail(http.StatusNotFound, "Not found.").Write(w)
 		return
 	}
+	s.serve(v, allow[v], "", w, r)
+}
+
+// ServeSession answers r for one session of the Sessions view
+// (sessions/<id>/): DELETE ends it (204), OPTIONS describes it, anything
+// else is 405. An id that is not a live session of the caller is 404.
+func (s *Service) ServeSession(id string, w http.ResponseWriter, r *http.Request) {
+	if id == "" {
+		id = "\x00" // never a session id, so never found
+	}
+	s.serve(Sessions, sessionAllow, id, w, r)
+}
+
+// serve sets DRF's headers, reports to Hooks.View and runs the view.
+func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["Allow"] = []string{allow[v]}
+	h["Allow"] = []string{allowed}
 	h["Vary"] = []string{"Accept"}
 	h["X-Frame-Options"] = []string{"DENY"}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
@@ -116,32 +131,7 @@ func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
 	// Accept: application/json; indent=N gets DRF's indented rendering.
 	w, done := drf.Indenting(w, r)
 	defer done()
-	if err := s.serveView(v, w, r, ""); err != nil {
-		err.Write(w)
-	}
-}
-
-// ServeSession answers r for one session of the Sessions view
-// (sessions/<id>/): DELETE ends it (204), OPTIONS describes it, anything
-// else is 405. An id that is not a live session of the caller is 404.
-func (s *Service) ServeSession(id string, w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h["Allow"] = []string{sessionAllow}
-	h["Vary"] = []string{"Accept"}
-	h["X-Frame-Options"] = []string{"DENY"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
-	h["Referrer-Policy"] = []string{"same-origin"}
-	rec := &recorder{ResponseWriter: w}
-	if s.hooks.View != nil {
-		w = rec
-		defer func() { s.hooks.View(Sessions, rec.status) }()
-	}
-	w, done := drf.Indenting(w, r)
-	defer done()
-	if id == "" {
-		id = "\x00" // never a session id, so never found
-	}
-	if err := s.serveView(Sessions, w, r, id); err != nil {
+	if err := s.serveView(v, w, r, sessionID); err != nil {
 		err.Write(w)
 	}
 }

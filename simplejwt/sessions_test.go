@@ -1,0 +1,121 @@
+package simplejwt
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func (e *viewEnv) reuseLogs() int {
+	return e.logs.FilterMessage("refresh token reuse detected; session ended").Len()
+}
+
+// TestReuseDetection: a rotated refresh token presented again within the
+// reuse interval is refused and ends nothing; after it, 32 concurrent
+// uses end the whole session (the thief's rotated token and every access
+// token) exactly once.
+func TestReuseDetection(t *testing.T) {
+	e := newViewEnv(t, vtOptions{Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: true}})
+	r0, a0 := e.login(vtSiva, vtSivaPassword)
+	_, other := e.login(vtSiva, vtSivaPassword) // another session of the user
+	e.clock.Advance(time.Minute)
+	m := vtStrings(t, e.serve(Refresh, vtJSON(vtObj("refresh", r0))).Body)
+	r1, a1 := m["refresh"], m["access"]
+	if r1 == "" || vtJTI(t, r1)[:16] != vtJTI(t, r0)[:16] {
+		t.Fatalf("rotation left the session: %q %q", vtJTI(t, r0), vtJTI(t, r1))
+	}
+	// Within the interval: refused, nothing ended.
+	e.clock.Advance(5 * time.Second)
+	e.serve(Refresh, vtJSON(vtObj("refresh", r0))).want(t, "reuse within the interval", http.StatusUnauthorized, vtBodyBlacklisted)
+	for _, tok := range []string{a0, a1} {
+		if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), tok)); res.Code != http.StatusOK {
+			t.Fatalf("access token after a reuse within the interval: %d %s", res.Code, res.Body)
+		}
+	}
+	if n := e.reuseLogs(); n != 0 {
+		t.Fatalf("%d reuse reports within the interval", n)
+	}
+	// After it: 32 concurrent reuses end the session once.
+	e.clock.Advance(10 * time.Second)
+	var wg sync.WaitGroup
+	codes := make([]int, 32)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = e.serveRaw(Refresh, vtJSON(vtObj("refresh", r0))).Code
+		}()
+	}
+	wg.Wait()
+	if n := len(e.viewCalls()); n != 32 {
+		t.Errorf("%d Hooks.View calls for 32 requests", n)
+	}
+	for i, c := range codes {
+		if c != http.StatusUnauthorized {
+			t.Errorf("reuse %d: %d", i, c)
+		}
+	}
+	if n := e.reuseLogs(); n != 1 {
+		t.Errorf("%d reuse reports, want exactly 1", n)
+	}
+	if strings.Contains(strings.Join(vtLogText(e.logs), "\n"), r0) {
+		t.Error("the log contains the token")
+	}
+	for name, tok := range map[string]string{"login's access": a0, "rotated access": a1} {
+		e.serve(Users, vtBearer(vtReq(http.MethodGet), tok)).want(t, name+" after reuse", http.StatusUnauthorized, vtBodyAccessBlacklisted)
+	}
+	e.serve(Refresh, vtJSON(vtObj("refresh", r1))).want(t, "the thief's rotated token", http.StatusUnauthorized, vtBodyBlacklisted)
+	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), other)); res.Code != http.StatusOK {
+		t.Errorf("another session of the user after reuse: %d %s", res.Code, res.Body)
+	}
+}
+
+// TestLogoutAllAndSessions: the sessions view lists live sessions with
+// the caller's marked, DELETE ends one (204, then 404), logout_all ends
+// every token issued before it and a new login works.
+func TestLogoutAllAndSessions(t *testing.T) {
+	e := newViewEnv(t, vtOptions{})
+	r1, a1 := e.login(vtSiva, vtSivaPassword)
+	r2, a2 := e.login(vtSiva, vtSivaPassword)
+	res := e.serve(Sessions, vtBearer(vtReq(http.MethodGet), a1))
+	if res.Code != http.StatusOK || strings.Count(res.Body, `"id"`) != 2 || strings.Count(res.Body, `"current":true`) != 1 ||
+		!strings.Contains(res.Body, `"client_ip":"192.0.2.1"`) {
+		t.Fatalf("sessions: %d %s", res.Code, res.Body)
+	}
+	sid2 := vtJTI(t, r2)[:16]
+	del := func(tok, id string) vtResp {
+		w := httptest.NewRecorder()
+		r := vtBearer(vtReq(http.MethodDelete), tok)
+		e.svc.ServeSession(id, w, r)
+		if calls := e.viewCalls(); len(calls) != 1 || calls[0].View != Sessions || calls[0].Status != w.Code {
+			t.Errorf("Hooks.View calls %+v", calls)
+		}
+		return vtResp{Code: w.Code, Body: w.Body.String(), Header: w.Header()}
+	}
+	if got := del(a1, sid2); got.Code != http.StatusNoContent {
+		t.Fatalf("DELETE session: %d %s", got.Code, got.Body)
+	}
+	e.serve(Users, vtBearer(vtReq(http.MethodGet), a2)).want(t, "access token of the ended session", http.StatusUnauthorized, vtBodyAccessBlacklisted)
+	e.serve(Refresh, vtJSON(vtObj("refresh", r2))).want(t, "refresh token of the ended session", http.StatusUnauthorized, vtBodyBlacklisted)
+	for _, id := range []string{sid2, "0000000000000000", "nothex", "../x"} {
+		if got := del(a1, id); got.Code != http.StatusNotFound || got.Body != `{"detail":"Not found."}` {
+			t.Errorf("DELETE %s: %d %s", id, got.Code, got.Body)
+		}
+	}
+	if got := del(a2, vtJTI(t, r1)[:16]); got.Code != http.StatusUnauthorized {
+		t.Errorf("DELETE with a revoked access token: %d %s", got.Code, got.Body)
+	}
+
+	e.serve(LogoutAll, vtReq(http.MethodPost)).want(t, "logout_all anonymous", http.StatusUnauthorized, vtBodyNotProvided)
+	e.serve(LogoutAll, vtBearer(vtReq(http.MethodPost), a1)).want(t, "logout_all", http.StatusOK, `{}`)
+	e.serve(Users, vtBearer(vtReq(http.MethodGet), a1)).want(t, "access token after logout_all", http.StatusUnauthorized, vtBodyAccessBlacklisted)
+	e.serve(Refresh, vtJSON(vtObj("refresh", r1))).want(t, "refresh token after logout_all", http.StatusUnauthorized, vtBodyBlacklisted)
+	e.clock.Advance(time.Second) // the revocation's not-before
+	_, a3 := e.login(vtSiva, vtSivaPassword)
+	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), a3)); res.Code != http.StatusOK {
+		t.Errorf("a login after logout_all: %d %s", res.Code, res.Body)
+	}
+}
