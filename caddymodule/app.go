@@ -451,11 +451,18 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
 	return cfg, nil
 }
 
-// Start implements caddy.App; the work happens in Provision.
-func (a *App) Start() error { return nil }
+// Start implements caddy.App; the work happens in Provision. It makes this
+// app the one the admin endpoint's /jwtgate/sync applies changes to.
+func (a *App) Start() error {
+	running.Store(a)
+	return nil
+}
 
 // Stop implements caddy.App.
-func (a *App) Stop() error { return nil }
+func (a *App) Stop() error {
+	running.CompareAndSwap(a, nil)
+	return nil
+}
 
 // Cleanup lets go of the store; the last config using it closes it.
 func (a *App) Cleanup() error {

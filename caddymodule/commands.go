@@ -68,14 +68,17 @@ instead, for scripts.
 	})
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "user",
-		Usage: "list|show|activate|deactivate|delete [<username>] [--config <path>]",
-		Short: "Lists, shows, activates, deactivates or deletes users of the jwtgate store",
+		Usage: "list|show|activate|deactivate|delete|revoke|sessions [<username>] [--config <path>]",
+		Short: "Lists, shows, activates, deactivates, deletes users of the jwtgate store, ends their tokens, lists their sessions",
 		Long: `
 Manages users of the store the config names. A deactivated or deleted user is
 refused on protected routes within a second, by every running gateway on the
 store; activating the user makes their unexpired tokens work again, as in
 Django. Delete refuses a user other tables still reference (deactivate it, or
-delete it through Django).
+delete it through Django). Revoke ends every token of the user issued before
+now (as the logout_all view) and blacklists its refresh tokens for Django too.
+When a gateway runs on this host with this config, the command returns once
+that gateway enforces the change (through Caddy's admin endpoint).
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			for _, sub := range []struct {
@@ -88,6 +91,8 @@ delete it through Django).
 				{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userSetter(true)},
 				{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userSetter(false)},
 				{"delete <username>", "Deletes a user", cobra.ExactArgs(1), cmdUserDelete},
+				{"revoke <username>", "Ends every token of the user issued before now", cobra.ExactArgs(1), cmdUserRevoke},
+				{"sessions <username>", "Lists the user's live sessions", cobra.ExactArgs(1), cmdUserSessions},
 			} {
 				c := &cobra.Command{Use: sub.use, Short: sub.short, Args: sub.args, RunE: sub.run}
 				configFlags(c)
@@ -146,6 +151,8 @@ func configFlags(cmd *cobra.Command) {
 // cliEnv is what a command needs: the app's settings and its store.
 type cliEnv struct {
 	app       *App
+	cfgJSON   []byte // the loaded config, to find the admin endpoint
+	stderr    io.Writer
 	store     store.Store
 	desc      string
 	passwords *password.Set
@@ -153,15 +160,15 @@ type cliEnv struct {
 
 // loadApp reads the jwtgate app's settings from the config, as `caddy run`
 // would find them.
-func loadApp(cmd *cobra.Command) (*App, error) {
+func loadApp(cmd *cobra.Command) (*App, []byte, error) {
 	configFile, _ := cmd.Flags().GetString("config")
 	adapter, _ := cmd.Flags().GetString("adapter")
 	cfgJSON, _, _, err := caddycmd.LoadConfig(configFile, adapter)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(cfgJSON) == 0 {
-		return nil, errors.New("no config: give --config, or run where the Caddyfile is")
+		return nil, nil, errors.New("no config: give --config, or run where the Caddyfile is")
 	}
 	var cfg struct {
 		Apps struct {
@@ -169,20 +176,20 @@ func loadApp(cmd *cobra.Command) (*App, error) {
 		} `json:"apps"`
 	}
 	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, nil, fmt.Errorf("reading config: %w", err)
 	}
 	app := new(App)
 	if len(cfg.Apps.JWTGate) > 0 {
 		if err := json.Unmarshal(cfg.Apps.JWTGate, app); err != nil {
-			return nil, fmt.Errorf("reading the jwtgate app config: %w", err)
+			return nil, nil, fmt.Errorf("reading the jwtgate app config: %w", err)
 		}
 	}
-	return app, nil
+	return app, cfgJSON, nil
 }
 
 // withStore opens the config's store, runs f, and closes it.
 func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error {
-	app, err := loadApp(cmd)
+	app, cfgJSON, err := loadApp(cmd)
 	if err != nil {
 		return err
 	}
@@ -203,7 +210,7 @@ func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error
 			return fmt.Errorf("preparing %s: %w", rs.describe(), err)
 		}
 	}
-	return f(ctx, &cliEnv{app: app, store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
+	return f(ctx, &cliEnv{app: app, cfgJSON: cfgJSON, stderr: cmd.ErrOrStderr(), store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
 }
 
 func cmdCreateSuperuser(cmd *cobra.Command) error {
@@ -272,7 +279,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		_, err = e.store.CreateUser(ctx, store.User{
+		created, err := e.store.CreateUser(ctx, store.User{
 			Password: enc, Username: username, Email: email,
 			IsStaff: true, IsSuperuser: true, IsActive: true, DateJoined: time.Now().UTC(),
 		}, store.CreateUserOptions{})
@@ -282,6 +289,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
+		e.synced(created.ID)
 		fmt.Fprintln(out, "Superuser created successfully.")
 		return nil
 	})
@@ -329,6 +337,7 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 		if err := e.store.SetPassword(ctx, u.ID, enc); err != nil {
 			return err
 		}
+		e.synced(u.ID)
 		fmt.Fprintf(out, "Password changed successfully for user '%s'\n", username)
 		return nil
 	})
@@ -372,6 +381,7 @@ func userSetter(active bool) func(*cobra.Command, []string) error {
 			if err := e.store.SetActive(ctx, u.ID, active); err != nil {
 				return err
 			}
+			e.synced(u.ID)
 			state := "deactivated"
 			if active {
 				state = "activated"
@@ -387,7 +397,43 @@ func cmdUserDelete(cmd *cobra.Command, args []string) error {
 		if err := e.store.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
+		e.synced(u.ID)
 		fmt.Fprintf(cmd.OutOrStdout(), "User '%s' deleted\n", u.Username)
+		return nil
+	})
+}
+
+// synced makes the gateway running on this host apply user id's change
+// before the command returns (see notifyRunning).
+func (e *cliEnv) synced(id int64) { notifyRunning(e.cfgJSON, e.stderr, id) }
+
+// cmdUserRevoke ends every token of the user issued before now, as the
+// logout_all view does.
+func cmdUserRevoke(cmd *cobra.Command, args []string) error {
+	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
+		now := time.Now()
+		if err := e.store.RevokeUser(ctx, u.ID, now.Unix()+1, now.UTC()); err != nil {
+			return err
+		}
+		e.synced(u.ID)
+		fmt.Fprintf(cmd.OutOrStdout(), "Every token of user '%s' issued before now is ended\n", u.Username)
+		return nil
+	})
+}
+
+// cmdUserSessions lists the user's live sessions.
+func cmdUserSessions(cmd *cobra.Command, args []string) error {
+	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
+		list, err := e.store.Sessions(ctx, u.ID, time.Now())
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "%-16s  %-20s  %-20s  %-15s  %s\n", "ID", "CREATED", "LAST REFRESHED", "CLIENT IP", "USER AGENT")
+		for _, x := range list {
+			fmt.Fprintf(out, "%-16s  %-20s  %-20s  %-15s  %q\n", x.ID, time.Unix(x.CreatedAt, 0).UTC().Format(time.DateTime),
+				time.Unix(x.LastRefreshedAt, 0).UTC().Format(time.DateTime), x.ClientIP, x.UserAgent)
+		}
 		return nil
 	})
 }

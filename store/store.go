@@ -250,6 +250,10 @@ type Store interface {
 	// session and blacklists every outstanding refresh token of the user,
 	// in one transaction.
 	RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error
+	// UserState reads the user's state as WatchUsers hands it over, or
+	// ErrNotFound, so that a process can apply a change it just made (or
+	// was told of) before the feed delivers it.
+	UserState(ctx context.Context, id int64) (UserState, error)
 	// Sessions lists the user's live sessions (not ended, not expired at
 	// now), newest first.
 	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)

@@ -141,6 +141,22 @@ func scanState(r pgx.CollectableRow) (store.UserState, error) {
 	return st, err
 }
 
+// UserState reads one user's state as the feed does.
+func (s *Store) UserState(ctx context.Context, id int64) (store.UserState, error) {
+	rows, err := s.pool.Query(ctx, stateQuery(`WHERE u.id = $1`), id)
+	if err != nil {
+		return store.UserState{}, s.fail(err, "reading the state of user %d", id)
+	}
+	st, err := pgx.CollectExactlyOneRow(rows, scanState)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.UserState{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.UserState{}, s.fail(err, "reading the state of user %d", id)
+	}
+	return st, nil
+}
+
 // RefreshState answers when the token was blacklisted and whether its
 // session ended, in one query.
 func (s *Store) RefreshState(ctx context.Context, jti string) (*time.Time, bool, error) {

@@ -35,6 +35,18 @@ func scanState(r rowScanner) (store.UserState, error) {
 	return st, nil
 }
 
+// UserState reads one user's state as the feed does.
+func (s *Store) UserState(ctx context.Context, id int64) (store.UserState, error) {
+	st, err := scanState(s.queryRow(ctx, stateQuery(`WHERE u."id" = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.UserState{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.UserState{}, fmt.Errorf("sqlite: reading the state of user %d: %w", id, err)
+	}
+	return st, nil
+}
+
 // RefreshState answers when the token was blacklisted and whether its
 // session ended, in one query.
 func (s *Store) RefreshState(ctx context.Context, jti string) (*time.Time, bool, error) {

@@ -322,7 +322,7 @@ func TestWatchRecovers(t *testing.T) {
 	if err := w.Errors()[0]; !strings.Contains(err.Error(), "migrated") {
 		t.Errorf("error %q does not say what to check", err)
 	}
-	rawExec(t, path, `ALTER TABLE auth_user_away RENAME TO auth_user; UPDATE auth_user SET is_active = 0`)
+	rawExec(t, path, `BEGIN; ALTER TABLE auth_user_away RENAME TO auth_user; UPDATE auth_user SET is_active = 0; COMMIT`)
 	storetest.WaitFor(t, "a Reset after the error", func() bool {
 		calls := strings.Join(w.Calls(), " ")
 		return strings.Contains(calls[strings.LastIndex(calls, "error"):], "reset")

@@ -153,6 +153,12 @@ func testRevocationFeed(t *testing.T, f Factory) {
 	if list, _ := s.Sessions(c, siva.ID, now); len(list) != 0 {
 		t.Fatalf("sessions after RevokeUser = %+v", list)
 	}
+	if st, err := s.UserState(c, siva.ID); err != nil || st.NotBefore != nb || !st.SessionRevoked(hexID(t, "00000000000000c2")) || st.Username != "siva" {
+		t.Fatalf("UserState = %+v, %v", st, err)
+	}
+	if _, err := s.UserState(c, 999999); err != store.ErrNotFound {
+		t.Fatalf("UserState of no user = %v, want ErrNotFound", err)
+	}
 	// Lower not-before never wins.
 	if err := s.RevokeUser(c, siva.ID, nb-100, now); err != nil {
 		t.Fatal(err)

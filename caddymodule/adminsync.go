@@ -1,0 +1,112 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/jwtgate/jwtgate/store"
+)
+
+// The CLI changes users in the store directly; the running gateways learn
+// of it through the change feed, within milliseconds on PostgreSQL and a
+// poll interval on SQLite. So that a change holds when the command returns,
+// the command then asks the gateway running on this host, through Caddy's
+// admin endpoint (the one the config names, as `caddy reload` finds it),
+// to apply the user's state now: POST /jwtgate/sync {"user_id": N}.
+
+func init() { caddy.RegisterModule(AdminSync{}) }
+
+// running is the jwtgate app of the running config, if any.
+var running atomic.Pointer[App]
+
+// AdminSync is the admin API module (admin.api.jwtgate) that serves
+// POST /jwtgate/sync: it reads one user's state from the store and applies
+// it to the running gateway's in-memory index before it answers.
+type AdminSync struct{}
+
+// CaddyModule returns the Caddy module information.
+func (AdminSync) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "admin.api.jwtgate", New: func() caddy.Module { return new(AdminSync) }}
+}
+
+// Routes implements caddy.AdminRouter.
+func (AdminSync) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{{Pattern: "/jwtgate/sync", Handler: caddy.AdminHandlerFunc(serveSync)}}
+}
+
+type syncRequest struct {
+	UserID int64 `json:"user_id"`
+}
+
+func serveSync(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("POST only")}
+	}
+	var req syncRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&req); err != nil || req.UserID <= 0 {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`body must be {"user_id": <id>}`)}
+	}
+	a := running.Load()
+	if a == nil || a.store == nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("no jwtgate app is running")}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	if err := syncUser(ctx, a.store.store, a.store.users, req.UserID); err != nil {
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// userUpdater is the part of the user index syncUser writes to.
+type userUpdater interface {
+	Update(id int64, st store.UserState, exists bool)
+}
+
+// syncUser applies the store's current state of user id to users.
+func syncUser(ctx context.Context, s store.Store, users userUpdater, id int64) error {
+	st, err := s.UserState(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		users.Update(id, store.UserState{ID: id}, false)
+	case err != nil:
+		return err
+	default:
+		users.Update(id, st, true)
+	}
+	return nil
+}
+
+// notifyRunning asks the gateway running with this config on this host to
+// apply user id's state now. No gateway running is fine (the change is in
+// the store); any other failure is reported on stderr, not as an error:
+// the change is made and reaches the gateway through the feed anyway.
+func notifyRunning(cfgJSON []byte, stderr io.Writer, id int64) {
+	addr, err := caddycmd.DetermineAdminAPIAddress("", cfgJSON, "", "")
+	if err != nil {
+		fmt.Fprintf(stderr, "note: not telling the running gateway (%v); it applies the change within a second\n", err)
+		return
+	}
+	body := bytes.NewBufferString(`{"user_id":` + strconv.FormatInt(id, 10) + `}`)
+	resp, err := caddycmd.AdminAPIRequest(addr, http.MethodPost, "/jwtgate/sync", http.Header{"Content-Type": {"application/json"}}, body)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "caddy responded with error") {
+			fmt.Fprintf(stderr, "note: the running gateway did not apply the change at once (%v); it does within a second\n", err)
+		}
+		return // otherwise nothing listens: no gateway runs on this host
+	}
+	resp.Body.Close()
+}
