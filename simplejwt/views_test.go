@@ -488,8 +488,8 @@ func TestRefreshRotation(t *testing.T) {
 			if iat, exp := vtInt(t, claims, "iat"), vtInt(t, claims, "exp"); iat != now.Unix() || exp != now.Add(24*time.Hour).Unix() {
 				t.Errorf("rotated iat %d exp %d; want %d and %d", iat, exp, now.Unix(), now.Add(24*time.Hour).Unix())
 			}
-			if o, ok := e.outstanding(vtJTI(t, rotated)); ok != black || (ok && !o.UserID.Valid) {
-				t.Errorf("the rotated token recorded as outstanding: %v %+v; want it with its user exactly when blacklisting (simplejwt 5.3+)", ok, o)
+			if _, ok := e.outstanding(vtJTI(t, rotated)); ok {
+				t.Error("the rotated token was recorded as outstanding")
 			}
 
 			// The old token again.
