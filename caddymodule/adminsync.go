@@ -94,8 +94,8 @@ func syncUser(ctx context.Context, s store.Store, users userUpdater, id int64) e
 // apply user id's state now. No gateway running is fine (the change is in
 // the store); any other failure is reported on stderr, not as an error:
 // the change is made and reaches the gateway through the feed anyway.
-func notifyRunning(cfgJSON []byte, stderr io.Writer, id int64) {
-	addr, err := caddycmd.DetermineAdminAPIAddress("", cfgJSON, "", "")
+func notifyRunning(cfg loadedConfig, stderr io.Writer, id int64) {
+	addr, err := caddycmd.DetermineAdminAPIAddress("", cfg.json, cfg.file, "")
 	if err != nil {
 		fmt.Fprintf(stderr, "note: not telling the running gateway (%v); it applies the change within a second\n", err)
 		return

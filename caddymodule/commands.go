@@ -151,7 +151,7 @@ func configFlags(cmd *cobra.Command) {
 // cliEnv is what a command needs: the app's settings and its store.
 type cliEnv struct {
 	app       *App
-	cfgJSON   []byte // the loaded config, to find the admin endpoint
+	cfg       loadedConfig // to find the admin endpoint
 	stderr    io.Writer
 	store     store.Store
 	desc      string
@@ -160,15 +160,21 @@ type cliEnv struct {
 
 // loadApp reads the jwtgate app's settings from the config, as `caddy run`
 // would find them.
-func loadApp(cmd *cobra.Command) (*App, []byte, error) {
+// loadedConfig is the config a command loaded: its JSON and its file.
+type loadedConfig struct {
+	json []byte
+	file string
+}
+
+func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
 	configFile, _ := cmd.Flags().GetString("config")
 	adapter, _ := cmd.Flags().GetString("adapter")
-	cfgJSON, _, _, err := caddycmd.LoadConfig(configFile, adapter)
+	cfgJSON, cfgFile, _, err := caddycmd.LoadConfig(configFile, adapter)
 	if err != nil {
-		return nil, nil, err
+		return nil, loadedConfig{}, err
 	}
 	if len(cfgJSON) == 0 {
-		return nil, nil, errors.New("no config: give --config, or run where the Caddyfile is")
+		return nil, loadedConfig{}, errors.New("no config: give --config, or run where the Caddyfile is")
 	}
 	var cfg struct {
 		Apps struct {
@@ -176,20 +182,20 @@ func loadApp(cmd *cobra.Command) (*App, []byte, error) {
 		} `json:"apps"`
 	}
 	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
-		return nil, nil, fmt.Errorf("reading config: %w", err)
+		return nil, loadedConfig{}, fmt.Errorf("reading config: %w", err)
 	}
 	app := new(App)
 	if len(cfg.Apps.JWTGate) > 0 {
 		if err := json.Unmarshal(cfg.Apps.JWTGate, app); err != nil {
-			return nil, nil, fmt.Errorf("reading the jwtgate app config: %w", err)
+			return nil, loadedConfig{}, fmt.Errorf("reading the jwtgate app config: %w", err)
 		}
 	}
-	return app, cfgJSON, nil
+	return app, loadedConfig{json: cfgJSON, file: cfgFile}, nil
 }
 
 // withStore opens the config's store, runs f, and closes it.
 func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error {
-	app, cfgJSON, err := loadApp(cmd)
+	app, cfg, err := loadApp(cmd)
 	if err != nil {
 		return err
 	}
@@ -210,7 +216,7 @@ func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error
 			return fmt.Errorf("preparing %s: %w", rs.describe(), err)
 		}
 	}
-	return f(ctx, &cliEnv{app: app, cfgJSON: cfgJSON, stderr: cmd.ErrOrStderr(), store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
+	return f(ctx, &cliEnv{app: app, cfg: cfg, stderr: cmd.ErrOrStderr(), store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
 }
 
 func cmdCreateSuperuser(cmd *cobra.Command) error {
@@ -405,7 +411,7 @@ func cmdUserDelete(cmd *cobra.Command, args []string) error {
 
 // synced makes the gateway running on this host apply user id's change
 // before the command returns (see notifyRunning).
-func (e *cliEnv) synced(id int64) { notifyRunning(e.cfgJSON, e.stderr, id) }
+func (e *cliEnv) synced(id int64) { notifyRunning(e.cfg, e.stderr, id) }
 
 // cmdUserRevoke ends every token of the user issued before now, as the
 // logout_all view does.

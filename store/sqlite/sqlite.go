@@ -23,7 +23,7 @@ const driverName = "sqlite"
 // Defaults of the Options fields left zero.
 const (
 	DefaultBusyTimeout    = 5 * time.Second
-	DefaultPollInterval   = 200 * time.Millisecond
+	DefaultPollInterval   = 50 * time.Millisecond
 	DefaultResyncInterval = 5 * time.Minute
 	DefaultMaxOpenConns   = 4
 )
