@@ -286,6 +286,17 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 			s.log.Warn("clearing login failures", zap.Error(err))
 		}
 	}
+	if s.set.RehashPasswords && mustUpdate {
+		// A new hash is a password change to the store (it ends older
+		// tokens), so it comes before the tokens, and this instance applies
+		// it at once: forUser then waits for its not-before second.
+		if s.rehash(r, u.ID, pw) {
+			if st, err := s.store.UserState(ctx, u.ID); err == nil {
+				s.users.Update(u.ID, st, true)
+			}
+			now = s.now()
+		}
+	}
 	pair, e := s.forUser(ctx, r, ObtainPair, u, now)
 	if e != nil {
 		return e
@@ -294,9 +305,6 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 		if err := s.store.SetLastLogin(ctx, u.ID, now); err != nil {
 			return s.dbFault(ObtainPair, "update last login", err)
 		}
-	}
-	if s.set.RehashPasswords && mustUpdate {
-		s.rehash(r, u.ID, pw)
 	}
 	return writeTokens(w, http.StatusOK, pair)
 }
@@ -364,13 +372,14 @@ func (s *Service) loginFailed(ctx context.Context, r *http.Request, username, cl
 	return s.authFailed(noActiveAccount)
 }
 
-// rehash stores a password hashed with the preferred hasher. A failure (or
-// a busy gate) is logged and otherwise ignored: the old hash still works.
-func (s *Service) rehash(r *http.Request, id int64, pw string) {
+// rehash stores a password hashed with the preferred hasher and reports
+// whether it did. A failure (or a busy gate) is logged and otherwise
+// ignored: the old hash still works.
+func (s *Service) rehash(r *http.Request, id int64, pw string) bool {
 	var enc string
 	var err error
 	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
-		return
+		return false
 	}
 	if err == nil {
 		ctx, cancel := s.dbContext(r)
@@ -379,7 +388,9 @@ func (s *Service) rehash(r *http.Request, id int64, pw string) {
 	}
 	if err != nil {
 		s.log.Warn("re-hashing password", zap.Int64("user_id", id), zap.Error(err))
+		return false
 	}
+	return true
 }
 
 // outstanding is the OutstandingToken row simplejwt's for_user writes.

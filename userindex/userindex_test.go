@@ -1,6 +1,8 @@
 package userindex
 
 import (
+	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -183,5 +185,76 @@ func BenchmarkUpdate(b *testing.B) {
 	for b.Loop() {
 		i++
 		ix.Update(1+i%benchUsers, user(1+i%benchUsers, "user", i%2 == 0), true)
+	}
+}
+
+// TestLearnAfterResetDeletion: a user a Reset no longer lists (the feed
+// saw its deletion only as a full resync) cannot be brought back by Learn
+// from a stale read; a user a later Reset lists again can.
+func TestLearnAfterResetDeletion(t *testing.T) {
+	ix := New(false)
+	ix.Reset([]store.UserState{user(1, "siva", true), user(2, "bob", true)})
+	ix.Reset([]store.UserState{user(2, "bob", true)})
+	ix.Learn(user(1, "siva", true))
+	if _, ok := ix.Lookup(1); ok {
+		t.Fatal("Learn resurrected a user a Reset reported gone")
+	}
+	ix.Reset([]store.UserState{user(1, "siva", true), user(2, "bob", true)})
+	if _, ok := ix.Lookup(1); !ok {
+		t.Fatal("a Reset listing the user again did not bring it back")
+	}
+}
+
+// TestRevoke: a revocation applied locally raises NotBefore, adds the
+// ended session once, and never lowers what the index holds.
+func TestRevoke(t *testing.T) {
+	ix := New(false)
+	ix.Reset([]store.UserState{user(1, "siva", true)})
+	ix.Revoke(1, 100, store.RevokedSession{ID: 7, Until: 200})
+	ix.Revoke(1, 50, store.RevokedSession{ID: 7, Until: 200})
+	st, _ := ix.Lookup(1)
+	if st.NotBefore != 100 || len(st.Revoked) != 1 || !st.SessionRevoked(7) {
+		t.Fatalf("after Revoke: %+v", st)
+	}
+	ix.Revoke(99, 100, store.RevokedSession{ID: 1}) // unknown user: nothing
+	if ix.Len() != 1 {
+		t.Fatal("Revoke added a user")
+	}
+}
+
+// BenchmarkRevokedMemory reports the heap the index holds per ended
+// session: 100,000 of them over 25,000 users (four each), against the same
+// users with none (bench/RESULTS.md).
+func BenchmarkRevokedMemory(b *testing.B) {
+	const users, perUser = 25000, 4
+	build := func(revoked bool) []store.UserState {
+		all := make([]store.UserState, users)
+		for i := range all {
+			all[i] = store.UserState{ID: int64(i + 1), Username: fmt.Sprint("user", i), IsActive: true}
+			if revoked {
+				rs := make([]store.RevokedSession, perUser)
+				for j := range rs {
+					rs[j] = store.RevokedSession{ID: uint64(i*perUser + j + 1), Until: 1 << 40}
+				}
+				all[i].Revoked = rs
+			}
+		}
+		return all
+	}
+	heap := func(revoked bool) uint64 {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ix := New(false)
+		ix.Reset(build(revoked))
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(ix)
+		return after.HeapAlloc - before.HeapAlloc
+	}
+	for b.Loop() {
+		with, without := heap(true), heap(false)
+		b.ReportMetric(float64(with-without)/(users*perUser), "B/revoked-session")
+		b.ReportMetric(float64(with-without)/(1<<20), "MiB/100k-sessions")
 	}
 }
