@@ -64,7 +64,7 @@ func (s *Service) claimUserPK(cl *token.Claims) (int64, bool) {
 //
 // ended reports the session's end for the caller to refuse after the
 // token type check, as simplejwt checks the type after the blacklist.
-func (s *Service) checkRefreshState(ctx context.Context, v View, cl *token.Claims, now time.Time) (jti string, ended bool, _ *drf.Error) {
+func (s *Service) checkRefreshState(ctx context.Context, r *http.Request, v View, cl *token.Claims, now time.Time) (jti string, ended bool, _ *drf.Error) {
 	jti, ok := cl.JTI()
 	if !ok {
 		return "", false, s.tokenNotValid(token.ErrNoID)
@@ -77,7 +77,7 @@ func (s *Service) checkRefreshState(ctx context.Context, v View, cl *token.Claim
 		reuse := v == Refresh && s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation &&
 			now.Sub(*at) > s.set.RefreshTokenReuseInterval
 		if v == Blacklist || reuse {
-			if e := s.endSessionOf(ctx, v, cl, jti, now, reuse); e != nil {
+			if e := s.endSessionOf(ctx, r, v, cl, jti, now, reuse); e != nil {
 				return "", false, e
 			}
 		}
@@ -90,7 +90,7 @@ func (s *Service) checkRefreshState(ctx context.Context, v View, cl *token.Claim
 
 // endSessionOf ends the session of the token (jti) of cl; reuse says why,
 // for the log and the hook, which see a session end exactly once.
-func (s *Service) endSessionOf(ctx context.Context, v View, cl *token.Claims, jti string, now time.Time, reuse bool) *drf.Error {
+func (s *Service) endSessionOf(ctx context.Context, r *http.Request, v View, cl *token.Claims, jti string, now time.Time, reuse bool) *drf.Error {
 	sid, ok := token.SessionOf(jti)
 	uid, found := s.claimUserPK(cl)
 	if !ok || !found {
@@ -106,7 +106,7 @@ func (s *Service) endSessionOf(ctx context.Context, v View, cl *token.Claims, jt
 	s.applySessionEnd(cl, jti, now)
 	if reuse {
 		s.log.Warn("refresh token reuse detected; session ended",
-			zap.Int64("user_id", uid), zap.String("session", token.SessionHex(sid)))
+			zap.Int64("user_id", uid), zap.String("session", token.SessionHex(sid)), zap.String("client_ip", s.clientIP(r)))
 		if s.hooks.ReuseDetected != nil {
 			s.hooks.ReuseDetected(uid, token.SessionHex(sid))
 		}

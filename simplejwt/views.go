@@ -422,7 +422,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
 	now := s.now()
-	raw, jti, cl, e := s.refreshToken(ctx, Refresh, data, now)
+	raw, jti, cl, e := s.refreshToken(ctx, r, Refresh, data, now)
 	if e != nil {
 		return e
 	}
@@ -474,7 +474,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 // refreshToken is RefreshToken(attrs["refresh"]) of the refresh and
 // blacklist serializers: the field, then simplejwt's checks in its order:
 // decode, the blacklist (BlacklistMixin.verify), then exp, jti and type.
-func (s *Service) refreshToken(ctx context.Context, v View, data drf.Data, now time.Time) (raw, jti string, cl *token.Claims, e *drf.Error) {
+func (s *Service) refreshToken(ctx context.Context, r *http.Request, v View, data drf.Data, now time.Time) (raw, jti string, cl *token.Claims, e *drf.Error) {
 	vals, errs := drf.ValidateChars(data, refreshField)
 	if errs != nil {
 		return "", "", nil, drf.FieldErrors(errs)
@@ -484,7 +484,7 @@ func (s *Service) refreshToken(ctx context.Context, v View, data drf.Data, now t
 	if err != nil {
 		return "", "", nil, s.tokenNotValid(err)
 	}
-	jti, ended, e := s.checkRefreshState(ctx, v, cl, now)
+	jti, ended, e := s.checkRefreshState(ctx, r, v, cl, now)
 	if e != nil {
 		return "", "", nil, e
 	}
@@ -544,7 +544,7 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
 	now := s.now()
-	raw, jti, cl, e := s.refreshToken(ctx, Blacklist, data, now)
+	raw, jti, cl, e := s.refreshToken(ctx, r, Blacklist, data, now)
 	if e != nil {
 		return e
 	}

@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,8 +32,9 @@ func TestRevocationPostgres(t *testing.T) {
 	ref := newReference(t, db)
 	ref.resetDB(t)
 	echo := harness.StartEcho(t)
-	gs := startGateways(t, 2, gatewayOptions{upstream: echo.Addr,
-		env: revocationEnv(map[string]string{"DATABASE_URL": dbURL(t, db), "JWT_SIGNING_KEY": sharedKey})})
+	opts := gatewayOptions{upstream: echo.Addr,
+		env: revocationEnv(map[string]string{"DATABASE_URL": dbURL(t, db), "JWT_SIGNING_KEY": sharedKey})}
+	gs := startGateways(t, 2, opts)
 	a, b := gs[0], gs[1]
 	rv := &revocation{t: t, a: a, b: b, user: "siva", pw: "siva"}
 	rv.logout()
@@ -72,6 +74,7 @@ u.save()
 	rv.cliRevoke()
 	rv.reuse()
 	rv.sessions()
+	rv.restarted(opts)
 
 	// What Django honours: every outstanding refresh token of siva that
 	// the revocations covered is blacklisted in simplejwt's tables.
@@ -88,8 +91,9 @@ AND NOT EXISTS (SELECT 1 FROM jwtgate_session s WHERE s.id = left(o.jti, 16) AND
 func TestRevocationSQLite(t *testing.T) {
 	echo := harness.StartEcho(t)
 	dbPath := filepath.Join(t.TempDir(), "shared.sqlite3")
-	gs := startGateways(t, 1, gatewayOptions{upstream: echo.Addr, env: revocationEnv(map[string]string{"JWTGATE_DB_PATH": dbPath})})
-	gs = append(gs, startGateways(t, 1, gatewayOptions{upstream: echo.Addr, env: revocationEnv(map[string]string{"JWTGATE_DB_PATH": dbPath})})...)
+	opts := gatewayOptions{upstream: echo.Addr, env: revocationEnv(map[string]string{"JWTGATE_DB_PATH": dbPath})}
+	gs := startGateways(t, 1, opts)
+	gs = append(gs, startGateways(t, 1, opts)...)
 	a, b := gs[0], gs[1]
 	b.name = "gateway B"
 	pw := secret("a password", "Alice-pass-2d9c71")
@@ -119,6 +123,7 @@ func TestRevocationSQLite(t *testing.T) {
 	rv.cliRevoke()
 	rv.reuse()
 	rv.sessions()
+	rv.restarted(opts)
 }
 
 // revocation drives the scenarios shared by both stores.
@@ -126,6 +131,21 @@ type revocation struct {
 	t        *testing.T
 	a, b     *gateway
 	user, pw string
+	ended    []string // access tokens ended along the way
+	live     string   // an access token issued after every revocation of the user
+}
+
+// restarted checks that a gateway started afresh on the same store (a
+// restart) refuses every token ended before it started.
+func (rv *revocation) restarted(o gatewayOptions) {
+	rv.t.Helper()
+	c := startGateways(rv.t, 1, o)[0]
+	for i, acc := range rv.ended {
+		expect(rv.t, fmt.Sprintf("ended token %d at a gateway started afterwards", i), get(rv.t, c.URL+"/userprofiles/users/", bearer(acc)), 401, accessEnded)
+	}
+	if r := get(rv.t, c.URL+"/userprofiles/users/", bearer(rv.live)); r.Status != 200 {
+		rv.t.Errorf("a live token at a gateway started afterwards: %s", r)
+	}
 }
 
 // works checks that an access token passes at both gateways, on the
@@ -183,6 +203,7 @@ func (rv *revocation) logout() {
 	rv.propagation("logout at A with the rotated token", func() {
 		expect(t, "logout at A", postForm(t, rv.a.URL+"/userprofiles/api/token/blacklist/", "refresh", ref1), 200, `{}`)
 	}, acc0, acc1)
+	rv.ended = append(rv.ended, acc0, acc1)
 	expect(t, "refresh of the session's first token after logout", postForm(t, rv.b.URL+"/userprofiles/api/token/refresh/", "refresh", ref0), 401, harness.Blacklisted)
 	rv.works("another session of the user after logout", other)
 }
@@ -241,6 +262,7 @@ func (rv *revocation) reuse() {
 			}
 		}
 	}, acc1)
+	rv.ended = append(rv.ended, acc1)
 	expect(t, "the thief's rotated token after reuse", postForm(t, rv.a.URL+"/userprofiles/api/token/refresh/", "refresh", ref1), 401, harness.Blacklisted)
 	if n := rv.reuseReports() - before; n != 1 {
 		t.Errorf("the gateways reported %d reuses, want exactly 1", n)
@@ -301,9 +323,11 @@ func (rv *revocation) sessions() {
 	rv.propagation("DELETE sessions/<id>/ at B", func() {
 		expect(t, "DELETE a session", call(t, "DELETE", u, "", "", bearer(keep)), 204, "")
 	}, acc)
+	rv.ended = append(rv.ended, acc)
 	expect(t, "DELETE an ended session", call(t, "DELETE", u, "", "", bearer(keep)), 404, `{"detail":"Not found."}`)
 	expect(t, "DELETE an unknown session", call(t, "DELETE", rv.b.URL+"/userprofiles/api/token/sessions/0123456789abcdef/", "", "", bearer(keep)), 404, `{"detail":"Not found."}`)
 	expect(t, "GET a session", call(t, "GET", u, "", "", bearer(keep)), 405, `{"detail":"Method \"GET\" not allowed."}`)
 	expect(t, "sessions without a token", get(t, rv.b.URL+"/userprofiles/api/token/sessions/"), 401, `{"detail":"Authentication credentials were not provided."}`)
 	rv.works("the caller's own session", keep)
+	rv.live = keep
 }
