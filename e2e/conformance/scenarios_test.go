@@ -57,7 +57,30 @@ var (
 	whyStricter      = "README: token checks are stricter than PyJWT's (crit refused, strict base64url, duplicate claims and non-numeric exp refused)"
 	whyNoAllow       = "README: jwt_auth's 401s carry no Allow header (the gateway does not know the backend view's methods)"
 	whyNotFound      = "README: the example Caddyfile answers unknown paths with a JSON 404, not Django's HTML page"
+	whySessionEnded  = "README: logout ends the session: its access tokens too"
+	whyBeforeUser    = "README: a token issued before its user joined (or without iat) is refused"
 )
+
+// usersBeforeRegister is users/ before the register scenarios.
+const usersBeforeRegister = `[{"id":1,"username":"siva","email":"siva@example.com"},{"id":2,"username":"inactive_user","email":"inactive@example.com"}]`
+
+// endedAccess is an access token the reference accepts and the gateway
+// refuses as ended (docs/sessions.md).
+func endedAccess(why, users string) *difference {
+	return &difference{why: why, ref: expect{status: 200, body: users},
+		gw: expect{status: 401, body: protectedNotValid("Token is blacklisted"), www: true}}
+}
+
+// olderThanUser is a refresh token issued before its user joined: the
+// reference refreshes it, the gateway refuses it.
+func olderThanUser(m mode) *difference {
+	skel := `{"access":"<jwt>"}`
+	if m.rotate {
+		skel = `{"access":"<jwt>","refresh":"<jwt>"}`
+	}
+	return &difference{why: whyBeforeUser, ref: expect{status: 200, skeleton: skel},
+		gw: expect{status: 401, body: tokenNotValid("Token is blacklisted"), www: true}}
+}
 
 // noAllow is a jwt_auth refusal: the reference's view adds its Allow, the
 // gateway refuses before the backend is asked and sends none; status and
@@ -295,7 +318,8 @@ func scenarios(t *testing.T, m mode) []scenario {
 		// ---- refresh
 		{name: "refresh: good (JSON)", req: refreshWith(ownRefresh), refreshedFrom: ownRefresh},
 		{name: "refresh: same refresh token again (form)", req: func(s *side) request { return formReq(pRefresh, "refresh", s.refresh) }, refreshedFrom: ownRefresh},
-		{name: "refresh: a two-minute-old refresh token (crafted)", req: refreshWith(fixedTok(olderRefresh)), refreshedFrom: fixedTok(olderRefresh)},
+		{name: "refresh: a two-minute-old refresh token (crafted)", req: refreshWith(fixedTok(olderRefresh)), refreshedFrom: fixedTok(olderRefresh),
+			differs: olderThanUser(m)}, // the gateway's users joined when it started
 		{name: "refresh: access token used as refresh", req: refreshWith(access)},
 		{name: "refresh: sliding token used as refresh", req: refreshWith(fixedTok(slidingAccess))},
 		{name: "refresh: expired (crafted)", req: refreshWith(fixedTok(expiredRefresh))},
@@ -336,7 +360,7 @@ func scenarios(t *testing.T, m mode) []scenario {
 		{name: "blacklist: logout again", req: func(s *side) request { return jsonReq(pBlacklist, refreshBody(s.logoutRefresh)) }},
 		{name: "refresh: blacklisted token", req: func(s *side) request { return jsonReq(pRefresh, refreshBody(s.logoutRefresh)) }},
 		{name: "verify: blacklisted refresh token", req: func(s *side) request { return jsonReq(pVerify, tokenBody(s.logoutRefresh)) }},
-		{name: "protected: access token of the logged-out pair", req: bearer(func(s *side) string { return s.logoutAccess })},
+		{name: "protected: access token of the logged-out pair", req: bearer(func(s *side) string { return s.logoutAccess }), differs: endedAccess(whySessionEnded, usersBeforeRegister)},
 		{name: "blacklist: access token", req: func(s *side) request { return jsonReq(pBlacklist, refreshBody(s.logoutAccess)) }},
 		{name: "blacklist: missing", req: fixed(jsonReq(pBlacklist, `{}`))},
 		{name: "blacklist: blank (form)", req: fixed(formReq(pBlacklist, "refresh", ""))},
@@ -440,7 +464,7 @@ func scenarios(t *testing.T, m mode) []scenario {
 		{name: "protected: exp as a numeric string", req: bearerFixed(hs(with(accessClaims(1, now), "exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10)))),
 			differs: stricter(html500)}, // PyJWT takes int("…"); simplejwt's datetime_from_epoch then fails
 		{name: "protected: exp as a float", req: bearerFixed(hs(with(accessClaims(1, now), "exp", float64(now.Add(time.Hour).Unix())+0.5)))},
-		{name: "protected: no iat", req: bearerFixed(hs(without(accessClaims(1, now), "iat")))},
+		{name: "protected: no iat", req: bearerFixed(hs(without(accessClaims(1, now), "iat"))), differs: endedAccess(whyBeforeUser, usersAfterRegister(m))},
 		{name: "protected: aud and iss are not checked", req: bearerFixed(hs(with(with(accessClaims(1, now), "aud", "someone"), "iss", "somebody")))},
 		{name: "protected: extra claims are ignored", req: bearerFixed(hs(with(accessClaims(1, now), "scope", "admin")))},
 		{name: "protected: user_id 1.0", req: bearerFixed(hs(with(accessClaims(1, now), "user_id", 1.5-0.5)))},
