@@ -68,6 +68,8 @@ func TestDatabaseClosed(t *testing.T) {
 		{Blacklist, vtJSON(vtObj("refresh", refresh))},
 		{Register, vtReg("bob", "bob@example.com", newPassword, newPassword)},
 		{Users, vtBearer(vtReq(http.MethodGet), access)},
+		{LogoutAll, vtBearer(vtReq(http.MethodPost), access)},
+		{Sessions, vtBearer(vtReq(http.MethodGet), access)},
 	} {
 		res := e.serve(c.v, c.req)
 		res.want(t, c.v.String(), http.StatusServiceUnavailable, vtBodyUnavailable)
@@ -84,6 +86,13 @@ func TestDatabaseClosed(t *testing.T) {
 	e.serve(Refresh, vtJSON(vtObj("refresh", "garbage"))).want(t, "refresh with garbage", http.StatusUnauthorized, vtBodyInvalid)
 	e.serve(Verify, vtJSON(vtObj("token", "garbage"))).want(t, "verify with garbage", http.StatusUnauthorized, vtBodyInvalid)
 	e.serve(Users, vtBearer(vtReq(http.MethodOptions), access)).want(t, "users OPTIONS", http.StatusOK, vtMetadata[Users])
+	// A logout_all that could not be recorded ended nothing, here either.
+	var res Result
+	e.auth.Authenticate(vtBearer(vtReq(http.MethodGet), access), e.clock.Now(), &res)
+	e.auth.Release(&res)
+	if res.Outcome != Authenticated {
+		t.Errorf("the access token after a failed logout_all: %v", res.Outcome)
+	}
 
 	checkDBFaultLogs(t, e, faults, annaPassword, "Nobody-Secret-1", newPassword, refresh, access)
 }
