@@ -307,8 +307,9 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //		<view> <path...>|off
 //	}
 //
-// where <view> is obtain, refresh, verify, blacklist, register or users and
-// paths are relative to the prefix.
+// where <view> is obtain, refresh, verify, blacklist, register, users,
+// logout_all or sessions (whose <id>/ sub-paths end one session) and paths
+// are relative to the prefix.
 func parseEndpoints(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	h.Next() // directive name
 	e := new(Endpoints)
