@@ -152,6 +152,11 @@ for u in User.objects.order_by('id'):
 		t.Errorf("token_blacklist_blacklistedtoken has %d rows, want 2 (one logout on each side)", n)
 	}
 
+	// Django's logout of the gateway's refresh token ended its session:
+	// the access token of that login is refused too (docs/sessions.md).
+	waitFor(t, "the access token of the session Django logged out", propagationLimit, getWith(users, gAccess), is(401, accessEnded))
+	gAccess, _ = g.login(t, "siva", "siva")
+
 	// siva deactivated through Django's ORM (refuser set-active siva 0):
 	// the gateway's protected routes refuse siva's token within a second.
 	deactivated := watch(30*time.Second, getWith(users, gAccess), is(401, harness.UserInactive))

@@ -31,6 +31,10 @@ func TestTwoInstances(t *testing.T) {
 	expect(t, "logout at B of the token logged out at A", postForm(t, b.URL+"/userprofiles/api/token/blacklist/", "refresh", refreshA), 401, harness.Blacklisted)
 	expect(t, "logout at B", postForm(t, b.URL+"/userprofiles/api/token/blacklist/", "refresh", refreshB), 200, `{}`)
 	expect(t, "refresh at A after logout at B", postForm(t, a.URL+"/userprofiles/api/token/refresh/", "refresh", refreshB), 401, harness.Blacklisted)
+	// The logout ended the login's access token too (docs/sessions.md);
+	// the checks below use a new login's.
+	waitFor(t, "A's access token after its logout, at B", propagationLimit, getWith(b.URL+"/userprofiles/users/", accessA), is(401, accessEnded))
+	accessA, _ = a.login(t, "alice", pw)
 
 	// alice deactivated with A's CLI: B (and A) refuse her token within a
 	// second, on the gateway's users/ and on a proxied route.
