@@ -3,6 +3,7 @@ package pgtest
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,7 +251,7 @@ func (rv *revocation) reuse() {
 	expect(t, "reuse within the interval", postForm(t, rv.a.URL+"/userprofiles/api/token/refresh/", "refresh", ref0), 401, harness.Blacklisted)
 	rv.works("after a reuse within the interval", acc1)
 	time.Sleep(1500 * time.Millisecond)
-	before := rv.reuseReports()
+	before, counted := rv.reuseReports(), rv.reuseCounted()
 	rv.propagation("32 concurrent reuses after the interval, at both gateways", func() {
 		answers, errs := concurrently(32, func(i int) (answer, error) {
 			g := []*gateway{rv.a, rv.b}[i%2]
@@ -266,6 +267,9 @@ func (rv *revocation) reuse() {
 	expect(t, "the thief's rotated token after reuse", postForm(t, rv.a.URL+"/userprofiles/api/token/refresh/", "refresh", ref1), 401, harness.Blacklisted)
 	if n := rv.reuseReports() - before; n != 1 {
 		t.Errorf("the gateways reported %d reuses, want exactly 1", n)
+	}
+	if n := rv.reuseCounted() - counted; n != 1 {
+		t.Errorf("the gateways counted %d reuses in jwtgate_refresh_reuse_detected_total, want exactly 1", n)
 	}
 
 	// Logout and refresh of one token at once, at both gateways: whatever
@@ -290,6 +294,26 @@ func (rv *revocation) reuse() {
 			expect(t, "a refresh token rotated while its session was logged out", postForm(t, rv.a.URL+"/userprofiles/api/token/refresh/", "refresh", r), 401, harness.Blacklisted)
 		}
 	}
+}
+
+// reuseCounted sums jwtgate_refresh_reuse_detected_total over both
+// gateways' metrics (Caddy's admin endpoint).
+func (rv *revocation) reuseCounted() int {
+	rv.t.Helper()
+	n := 0
+	for _, g := range []*gateway{rv.a, rv.b} {
+		r := get(rv.t, g.admin+"/metrics")
+		for _, line := range strings.Split(r.Body, "\n") {
+			if v, ok := strings.CutPrefix(line, "jwtgate_refresh_reuse_detected_total "); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					rv.t.Fatalf("metrics line %q: %v", line, err)
+				}
+				n += int(f)
+			}
+		}
+	}
+	return n
 }
 
 // reuseReports counts the reuse reports in both gateways' logs.
