@@ -65,6 +65,25 @@ func (d Data) Get(name string) Value {
 	return v
 }
 
+// TopError is what a serializer says of a body whose top-level value is
+// not an object: "No data provided" for JSON null, "Invalid data.
+// Expected a dictionary, but got <Python type>." for a list, a string, a
+// number or a boolean; "" for an object, a form or an empty body.
+func (d Data) TopError() string {
+	switch d.top {
+	case Missing, Object:
+		return ""
+	case Null:
+		return msgNoData
+	}
+	return "Invalid data. Expected a dictionary, but got " + d.pyType + "."
+}
+
+// HTML reports whether DRF reads d as HTML form input (a QueryDict: a
+// form or multipart body, or an empty body with such a Content-Type),
+// where an empty string for an optional field counts as absent.
+func (d Data) HTML() bool { return d.html }
+
 // Parse reads r's body as DRF's default parsers would, reading at most
 // maxBytes: a longer body is 413 {"detail":"Request body exceeds the limit
 // of N bytes."}, and a body that cannot be read is 400 {"detail":"Malformed

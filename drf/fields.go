@@ -26,14 +26,8 @@ const (
 // Field.get_value and CharField.run_validation.
 func validateChars(d Data, fields []CharField) ([]string, *Errors) {
 	errs := &Errors{}
-	switch d.top {
-	case Missing, Object:
-	case Null:
-		// Serializer.errors turns the root's "may not be null" into this.
-		errs.Add(NonFieldErrorsKey, msgNoData)
-		return make([]string, len(fields)), errs
-	default:
-		errs.Add(NonFieldErrorsKey, "Invalid data. Expected a dictionary, but got "+d.pyType+".")
+	if msg := d.TopError(); msg != "" {
+		errs.Add(NonFieldErrorsKey, msg)
 		return make([]string, len(fields)), errs
 	}
 	values := make([]string, len(fields))

@@ -21,7 +21,6 @@ declare -A execs=(
 	[FuzzAuthorizationHeader]=35000 [FuzzAuthenticatorCheck]=20000 [FuzzServeView]=25000
 	[FuzzParse]=110000 [FuzzValidateChars]=170000
 	[FuzzCheck]=90000 [FuzzValidate]=130000
-	[FuzzDecodeJSON]=15000
 )
 DEFAULT_EXECS=20000
 

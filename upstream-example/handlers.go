@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
@@ -224,16 +225,16 @@ func (c *call) input(fields []fieldSpec, partial bool) (map[string]cleanValue, b
 }
 
 func (c *call) send(status int, v any) error {
-	b, err := marshal(v)
+	b, err := drf.Marshal(v)
 	if err != nil {
 		return err
 	}
-	writeBody(c.w, status, b)
+	drf.WriteBody(c.w, status, b)
 	return nil
 }
 
 func (c *call) options(action string) error {
-	writeBody(c.w, http.StatusOK, metadata(views[c.kind], action))
+	drf.WriteBody(c.w, http.StatusOK, metadata(views[c.kind], action))
 	return nil
 }
 
@@ -366,7 +367,7 @@ func (c *call) reviewCreate() error {
 		writeError(c.w, errNotFound)
 		return nil
 	case errors.Is(err, errAlreadyReviewed):
-		writeBody(c.w, http.StatusBadRequest, []byte(`["You have already reviewed this movie!"]`))
+		drf.WriteBody(c.w, http.StatusBadRequest, []byte(`["You have already reviewed this movie!"]`))
 		return nil
 	case err != nil:
 		return err

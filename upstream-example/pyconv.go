@@ -5,14 +5,57 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
-// parsePyFloat is Python's float() of a JSON number literal; like Python it
-// turns an overflow into ±inf instead of failing.
-func parsePyFloat(lit string) float64 {
-	f, _ := strconv.ParseFloat(lit, 64)
-	return f
+// pyKind is the Python type a request value has once DRF has parsed it.
+type pyKind int
+
+// The Python types of request values. A JSON body can hold any of them; a
+// form body only kindStr, and kindFile for a multipart file part.
+const (
+	kindNone pyKind = iota
+	kindBool
+	kindInt
+	kindFloat
+	kindStr
+	kindList
+	kindDict
+	kindFile
+)
+
+// pyValue is one request value, seen as Python sees it.
+type pyValue struct {
+	kind pyKind
+	// str is the text of a str (WTF-8: a lone surrogate is kept), the
+	// decimal digits of an int, or the file name of a file part.
+	str     string
+	num     float64 // the value of a float
+	boolean bool    // the value of a bool
+}
+
+// pyValueOf is the Python value DRF's parsers give for v.
+func pyValueOf(v drf.Value) pyValue {
+	switch v.Kind {
+	case drf.Null, drf.Missing:
+		return pyValue{kind: kindNone}
+	case drf.Bool:
+		return pyValue{kind: kindBool, boolean: v.Text == "true"}
+	case drf.Number:
+		if strings.ContainsAny(v.Text, ".eE") {
+			f, _ := strconv.ParseFloat(v.Text, 64) // ±Inf on overflow, as float()
+			return pyValue{kind: kindFloat, num: f}
+		}
+		return pyValue{kind: kindInt, str: pystr.NumberStr(v.Text)}
+	case drf.List:
+		return pyValue{kind: kindList}
+	case drf.Object:
+		return pyValue{kind: kindDict}
+	case drf.File:
+		return pyValue{kind: kindFile, str: v.Text}
+	}
+	return pyValue{kind: kindStr, str: v.Text}
 }
 
 // pyStr is Python's str() of a request value, which DRF's CharField and
