@@ -23,6 +23,13 @@ const (
 	codecOther
 )
 
+// pyCodec is one name codecs.lookup() knows: how drf decodes it, and
+// whether it is an alias.
+type pyCodec struct {
+	class codecClass
+	alias bool
+}
+
 // normalizeEncoding is CPython's codec-name normalisation: lowercase, every
 // run of characters other than ASCII letters, digits and "." becomes one
 // "_", and leading or trailing runs are dropped.
@@ -56,7 +63,7 @@ func lookupCodec(label string) codecClass {
 	}
 	norm := normalizeEncoding(label)
 	if c, ok := pyCodecs[norm]; ok {
-		return c
+		return c.class
 	}
 	// encodings.search_function retries aliases with "." replaced by "_".
 	alt := []byte(norm)
@@ -65,8 +72,8 @@ func lookupCodec(label string) codecClass {
 			alt[i] = '_'
 		}
 	}
-	if pyCodecAliases[string(alt)] {
-		return pyCodecs[string(alt)]
+	if c := pyCodecs[string(alt)]; c.alias {
+		return c.class
 	}
 	return codecDefault
 }

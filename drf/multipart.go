@@ -2,7 +2,9 @@ package drf
 
 import (
 	"bytes"
+	"html"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -311,10 +313,9 @@ func b64Value(c byte) int {
 	return -1
 }
 
-// htmlUnescape is Python's html.unescape, with the named references of
-// htmlEntities (those that can change a sanitised file name; see
-// tables_gen.go). Another named reference is expanded only as far as a
-// legacy prefix of it ("&copy;" gives "©;" where Python gives "©").
+// htmlUnescape is Python's html.unescape: each reference its regular
+// expression finds is expanded on its own, by Go's html package except for
+// the numeric references Python drops.
 func htmlUnescape(s string) string {
 	amp := strings.IndexByte(s, '&')
 	if amp < 0 {
@@ -377,16 +378,12 @@ func charRef(s string) (string, int) {
 				return "\uFFFD", i
 			}
 		}
-		if r, ok := htmlInvalidCharrefs[num]; ok {
-			return r, i
-		}
-		if num >= 0xD800 && num <= 0xDFFF {
-			return "\uFFFD", i
-		}
-		if htmlInvalidCodepoints[num] {
+		if invalidCodepoint(num) {
 			return "", i
 		}
-		return string(rune(num)), i
+		// HTML5's numeric rules, which Python follows for the rest: U+0080
+		// to U+009F as Windows-1252, NUL and surrogates as U+FFFD.
+		return html.UnescapeString("&#" + strconv.Itoa(num) + ";"), i
 	}
 	n, runes := 0, 0
 	for n < len(s) && runes < 32 {
@@ -403,15 +400,14 @@ func charRef(s string) (string, int) {
 	if n < len(s) && s[n] == ';' {
 		n++
 	}
-	ref := s[:n]
-	if v, ok := htmlEntities[ref]; ok {
-		return v, n
-	}
-	// the longest prefix of at least two characters that is a reference
-	for x := n - 1; x >= 2; x-- {
-		if v, ok := htmlEntities[ref[:x]]; ok {
-			return v + ref[x:], n
-		}
-	}
-	return "&" + ref, n
+	// Named references, including the longest legacy prefix of an
+	// unknown name ("&copyx" is "©x"), are HTML5's, as in Python.
+	return html.UnescapeString("&" + s[:n]), n
+}
+
+// invalidCodepoint is html._invalid_codepoints less U+0080..U+009F (which
+// Python maps first): a numeric reference to one of these expands to "".
+func invalidCodepoint(c int) bool {
+	return c >= 0x1 && c <= 0x8 || c == 0xB || c >= 0xE && c <= 0x1F || c == 0x7F ||
+		c >= 0xFDD0 && c <= 0xFDEF || c&0xFFFE == 0xFFFE
 }
