@@ -37,8 +37,9 @@ type App struct {
 	Store *StoreConfig `json:"store,omitempty"`
 
 	// SigningKey is the HMAC secret (SIGNING_KEY, by default Django's
-	// SECRET_KEY), or a PEM private key for the RS and ES algorithms.
-	// HMAC keys must be at least 32 bytes. Use a placeholder such as
+	// SECRET_KEY), or a PEM or JWK private key for the asymmetric
+	// algorithms. HMAC keys must be at least the hash size (32, 48, 64
+	// bytes for HS256/384/512). Use a placeholder such as
 	// {env.JWT_SIGNING_KEY} rather than the key itself.
 	SigningKey string `json:"signing_key,omitempty"`
 
@@ -54,9 +55,24 @@ type App struct {
 	VerifyingKey string `json:"verifying_key,omitempty"`
 
 	// Algorithm is the only JWS algorithm issued and accepted (ALGORITHM):
-	// HS256 (default), HS384, HS512, RS256, RS384, RS512, ES256, ES384 or
-	// ES512.
+	// HS256 (default), HS384, HS512, RS256, RS384, RS512, PS256, PS384,
+	// PS512, ES256, ES384, ES512 or EdDSA.
 	Algorithm string `json:"algorithm,omitempty"`
+
+	// Keys is a key set for rotation, instead of SigningKey, VerifyingKey
+	// and Algorithm: every key has a kid and its own algorithm; the key
+	// SignWith names signs, the others only verify. See the README's
+	// "Rotating signing keys".
+	Keys []KeyConfig `json:"keys,omitempty"`
+
+	// SignWith is the kid of the key that signs new tokens (required with
+	// Keys).
+	SignWith string `json:"sign_with,omitempty"`
+
+	// VerifyWithoutKID is the kid of the key that verifies tokens whose
+	// header has no kid, as Django issues them. Empty: such tokens are
+	// refused when Keys is set.
+	VerifyWithoutKID string `json:"verify_without_kid,omitempty"`
 
 	// AccessTokenLifetime is exp − iat of access tokens
 	// (ACCESS_TOKEN_LIFETIME). Default 5m.
@@ -405,16 +421,24 @@ func (a *App) waitForUsers() {
 // tokenConfig turns the settings into the codec's configuration.
 func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
 	cfg := token.DefaultConfig()
-	if a.Algorithm != "" {
-		cfg.Algorithm = a.Algorithm
-	}
-	key, err := a.signingKey(repl, cfg.Algorithm)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.SigningKey = key
-	if a.VerifyingKey != "" {
-		cfg.VerifyingKey = []byte(repl.ReplaceKnown(a.VerifyingKey, ""))
+	if len(a.Keys) != 0 {
+		keys, err := a.keySet(repl)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Keys = keys
+	} else {
+		if a.Algorithm != "" {
+			cfg.Algorithm = a.Algorithm
+		}
+		key, err := a.signingKey(repl, cfg.Algorithm)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.SigningKey = key
+		if a.VerifyingKey != "" {
+			cfg.VerifyingKey = []byte(repl.ReplaceKnown(a.VerifyingKey, ""))
+		}
 	}
 	if a.AccessTokenLifetime != 0 {
 		cfg.AccessLifetime = time.Duration(a.AccessTokenLifetime)

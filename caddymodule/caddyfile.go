@@ -40,7 +40,16 @@ func init() {
 //		signing_key                <key>
 //		generate_signing_key       true|false
 //		verifying_key              <pem>
-//		algorithm                  HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512
+//		algorithm                  HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA
+//		key <kid> {
+//			algorithm          <alg>
+//			signing_key        <value>
+//			signing_key_file   <path>
+//			verifying_key      <value>
+//			verifying_key_file <path>
+//		}
+//		sign_with                  <kid>
+//		verify_without_kid         <kid>
 //		access_token_lifetime      <duration>
 //		refresh_token_lifetime     <duration>
 //		rotate_refresh_tokens      true|false
@@ -108,6 +117,15 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			app.VerifyingKey, err = oneArg(d)
 		case "algorithm":
 			app.Algorithm, err = oneArg(d)
+		case "key":
+			var k KeyConfig
+			if k, err = parseKeyBlock(d); err == nil {
+				app.Keys = append(app.Keys, k)
+			}
+		case "sign_with":
+			app.SignWith, err = oneArg(d)
+		case "verify_without_kid":
+			app.VerifyWithoutKID, err = oneArg(d)
 		case "access_token_lifetime":
 			app.AccessTokenLifetime, err = durationArg(d)
 		case "refresh_token_lifetime":

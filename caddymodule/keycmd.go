@@ -2,7 +2,9 @@ package caddymodule
 
 import (
 	"bufio"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,12 +23,14 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "gen-signing-key",
-		Usage: "[--algorithm HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|ES512]",
+		Usage: "[--algorithm HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA]",
 		Short: "Prints a new JWT signing key for the jwtgate signing_key option",
 		Long: `
 Prints a random signing key for --algorithm (default HS256): 64 random bytes as
-base64url text for the HS algorithms, a PKCS#8 PEM private key for RS (3072-bit
-RSA) and ES (the algorithm's curve). The verifying key is derived from it.
+base64url text for the HS algorithms; for the others a PKCS#8 PEM private key
+(3072-bit RSA for RS and PS, the algorithm's curve for ES, Ed25519 for EdDSA)
+followed by its PEM public key, the part to give verify-only instances and
+verifiers (the gateway derives it from the private key when it is not set).
 
 Keep it in a secret store or an environment variable, not in the Caddyfile:
 	signing_key {env.JWT_SIGNING_KEY}
@@ -104,14 +108,15 @@ func djangoHasher(alg string, iterations int) (password.Hasher, error) {
 	return nil, fmt.Errorf("unknown hasher %q: use pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256 or scrypt", alg)
 }
 
-// newSigningKey makes a key for alg.
+// newSigningKey makes a key for alg: an HMAC secret, or the PEM private
+// key followed by its PEM public key.
 func newSigningKey(alg string) (string, error) {
-	var priv any
+	var priv crypto.Signer
 	var err error
 	switch alg {
 	case "HS256", "HS384", "HS512":
 		return NewHMACKey()
-	case "RS256", "RS384", "RS512":
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		priv, err = rsa.GenerateKey(rand.Reader, 3072)
 	case "ES256":
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -119,8 +124,10 @@ func newSigningKey(alg string) (string, error) {
 		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case "ES512":
 		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case "EdDSA":
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
-		return "", fmt.Errorf("unknown algorithm %q: use HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384 or ES512", alg)
+		return "", fmt.Errorf("unknown algorithm %q: use HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA", alg)
 	}
 	if err != nil {
 		return "", err
@@ -129,5 +136,10 @@ func newSigningKey(alg string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))), nil
+	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))), nil
 }
