@@ -21,6 +21,7 @@ declare -A execs=(
 	[FuzzAuthorizationHeader]=35000 [FuzzAuthenticatorCheck]=20000 [FuzzServeView]=25000
 	[FuzzParse]=110000 [FuzzValidateChars]=170000
 	[FuzzCheck]=90000 [FuzzValidate]=130000
+	[FuzzDifferentialGolangJWT]=150000 [FuzzKeySetHeader]=60000
 )
 DEFAULT_EXECS=20000
 
