@@ -145,3 +145,39 @@ func BenchmarkRotate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyAlgorithms is VerifyAccess for each algorithm beside
+// golang-jwt's parser (HS pinned, MapClaims) on the same token and key.
+func BenchmarkVerifyAlgorithms(b *testing.B) {
+	for _, alg := range allAlgorithms {
+		c := mustNew(b, setConfig(Key{ID: "k", Algorithm: alg, SigningKey: keyFor(alg), Signs: true}))
+		now := time.Now()
+		_, a, err := c.NewPair(int64(1), now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var key any = keyFor(alg)
+		if alg[:2] != "HS" {
+			key = c.impl.signer.verifyKey
+		}
+		b.Run(alg+"/jwtgate", func(b *testing.B) {
+			var ac AccessClaims
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.VerifyAccess(a.Token, now, &ac); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(alg+"/golang-jwt", func(b *testing.B) {
+			p := jwt.NewParser(jwt.WithValidMethods([]string{alg}))
+			keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.ParseWithClaims(a.Token, jwt.MapClaims{}, keyFunc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
