@@ -1,0 +1,151 @@
+package attacks
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+)
+
+// TestKeyRotationThroughReload drives the README's rotation through `caddy
+// reload` while clients keep refreshing and calling a protected route:
+// step 1 the HMAC key "old" signs; step 2 adds the EdDSA key "new" as
+// verify-only (and the JWKS publishes it); step 3 "new" signs; step 4
+// removes "old". Through steps 1–3 no valid token may be refused; after
+// step 4 the tokens "old" signed are refused.
+func TestKeyRotationThroughReload(t *testing.T) {
+	upstream := harness.StartEcho(t)
+	dir := t.TempDir()
+	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(edPriv)
+	edFile := filepath.Join(dir, "new.pem")
+	writeAt(t, edFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+
+	oldKey := "key old {\n\t\t\talgorithm HS256\n\t\t\tsigning_key {env.JWT_SIGNING_KEY}\n\t\t}\n"
+	newKey := "key new {\n\t\t\talgorithm EdDSA\n\t\t\tsigning_key_file " + edFile + "\n\t\t}\n"
+	steps := []string{
+		oldKey + "\t\tsign_with old\n\t\tverify_without_kid old",
+		oldKey + "\t\t" + newKey + "\t\tsign_with old\n\t\tverify_without_kid old",
+		oldKey + "\t\t" + newKey + "\t\tsign_with new\n\t\tverify_without_kid old",
+		newKey + "\t\tsign_with new",
+	}
+	confs := make([]string, len(steps))
+	for i, s := range steps {
+		c := strings.Replace(reloadCaddyfile, "signing_key {env.JWT_SIGNING_KEY}", s, 1)
+		c = strings.Replace(c, "LIFETIME", "5m", 1)
+		c = strings.Replace(c, "\thandle /movieapi/* {", "\thandle /.well-known/jwks.json {\n\t\tjwt_jwks\n\t}\n\n\thandle /movieapi/* {", 1)
+		confs[i] = filepath.Join(dir, string(rune('a'+i)), "Caddyfile")
+		writeAt(t, confs[i], c)
+	}
+	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: confs[0], Upstream: upstream.Addr,
+		Env: map[string]string{"JWTGATE_DB_PATH": filepath.Join(dir, "jwtgate.sqlite3")}})
+	g.CreateUser(t, "siva", "siva")
+	oldAccess, oldRefresh := g.Login(t, "siva", "siva")
+
+	reload := func(i int) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(harness.BinDir, "caddy"), "reload", "--config", confs[i], "--adapter", "caddyfile",
+			"--address", hostPort(g.Admin))
+		cmd.Env = g.Env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("caddy reload to step %d: %v\n%s", i+1, err, out)
+		}
+	}
+
+	// Clients: refresh, then call the protected route with the new access
+	// token, until stopped. Every answer must be 200.
+	ctx, stop := context.WithCancel(context.Background())
+	client := &http.Client{Timeout: 10 * time.Second}
+	var calls, refused atomic.Int64
+	var mu sync.Mutex
+	var firstRefusal string
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				r, err := client.Post(g.URL+"/userprofiles/api/token/refresh/", "application/json",
+					strings.NewReader(`{"refresh":"`+oldRefresh+`"}`))
+				if err != nil {
+					continue
+				}
+				var body struct{ Access string }
+				json.NewDecoder(r.Body).Decode(&body)
+				r.Body.Close()
+				calls.Add(1)
+				if r.StatusCode != 200 {
+					refused.Add(1)
+					mu.Lock()
+					if firstRefusal == "" {
+						firstRefusal = "refresh: " + r.Status
+					}
+					mu.Unlock()
+					continue
+				}
+				req, _ := http.NewRequest("GET", g.URL+"/movieapi/movie/1/", nil)
+				req.Header.Set("Authorization", "Bearer "+body.Access)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				resp.Body.Close()
+				calls.Add(1)
+				if resp.StatusCode != 200 {
+					refused.Add(1)
+					mu.Lock()
+					if firstRefusal == "" {
+						firstRefusal = "protected route: " + resp.Status
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	var newAccess string
+	for i := 1; i <= 2; i++ {
+		time.Sleep(time.Second)
+		reload(i)
+		if i == 1 {
+			r := harness.Do(t, "GET", g.URL+"/.well-known/jwks.json", nil)
+			if r.Status != 200 || !strings.Contains(r.Body, `"kid":"new"`) || strings.Contains(r.Body, `"kid":"old"`) {
+				t.Errorf("JWKS after step 2: %d %s", r.Status, r.Body)
+			}
+		}
+	}
+	time.Sleep(time.Second)
+	newAccess, _ = g.Login(t, "siva", "siva")
+	stop()
+	wg.Wait()
+	if n := refused.Load(); n != 0 || calls.Load() == 0 {
+		t.Errorf("steps 1–3: %d of %d calls refused (first: %s)", n, calls.Load(), firstRefusal)
+	}
+	t.Logf("steps 1–3: %d calls, none refused", calls.Load())
+
+	// Step 4: the old key is gone.
+	reload(3)
+	for name, tok := range map[string]string{"old access": oldAccess} {
+		r := harness.Do(t, "GET", g.URL+"/movieapi/movie/1/", nil, harness.Bearer(tok))
+		if r.Status != 401 || !strings.Contains(r.Body, "token_not_valid") {
+			t.Errorf("%s after the old key was removed: %d %s", name, r.Status, r.Body)
+		}
+	}
+	if r := harness.PostJSON(t, g.URL+"/userprofiles/api/token/refresh/", `{"refresh":"`+oldRefresh+`"}`); r.Status != 401 {
+		t.Errorf("old refresh after the old key was removed: %d %s", r.Status, r.Body)
+	}
+	if r := harness.Do(t, "GET", g.URL+"/movieapi/movie/1/", nil, harness.Bearer(newAccess)); r.Status != 200 {
+		t.Errorf("new key's access token at step 4: %d %s", r.Status, r.Body)
+	}
+}
