@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -37,6 +39,20 @@ type Auth struct {
 	// (IsAuthenticatedOrReadOnly: GET, HEAD and OPTIONS optional, other
 	// methods required).
 	Policy string `json:"policy,omitempty"`
+
+	// ForwardAuth makes the handler a decision endpoint for a front proxy
+	// (nginx auth_request, Traefik forwardAuth, Envoy ext_authz over HTTP,
+	// Caddy's forward_auth) instead of a middleware: it answers 200 with
+	// the identity headers (none for an anonymous request the policy
+	// allows) for the proxy to copy to the upstream, or simplejwt's 401
+	// JSON and WWW-Authenticate. The policy applies to the original
+	// request's method, read from X-Original-Method, else
+	// X-Forwarded-Method; without either (or with a malformed one) the
+	// method is taken to be POST, so read_only and required need a valid
+	// token and nothing is ever authenticated without one. The original
+	// URI (X-Original-URI, else X-Forwarded-Uri) replaces the request's,
+	// so token_query reads the original query string.
+	ForwardAuth bool `json:"forward_auth,omitempty"`
 
 	app    *App
 	policy simplejwt.Policy
@@ -86,6 +102,9 @@ const authVar = "jwtgate.authenticated"
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	app := h.app
+	if h.ForwardAuth {
+		return h.decide(w, r)
+	}
 	if prior, ok := caddyhttp.GetVar(r.Context(), authVar).(bool); ok {
 		if !prior && simplejwt.RequiresUser(h.policy, r) {
 			app.metrics.authOutcome(simplejwt.NotProvided)
@@ -114,6 +133,61 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	app.auth.Release(&res)
 	caddyhttp.SetVar(r.Context(), authVar, res.Outcome == simplejwt.Authenticated)
 	return next.ServeHTTP(w, r)
+}
+
+// decide answers a front proxy's forward-auth subrequest (see ForwardAuth).
+func (h *Auth) decide(w http.ResponseWriter, r *http.Request) error {
+	app := h.app
+	r.Method = originalMethod(r.Header)
+	if uri := firstHeader(r.Header, "X-Original-Uri", "X-Forwarded-Uri"); strings.HasPrefix(uri, "/") {
+		if u, err := url.ParseRequestURI(uri); err == nil {
+			r.URL, r.RequestURI = u, uri
+		}
+	}
+	app.identity.strip(r.Header)
+	var res simplejwt.Result
+	app.auth.Check(r, h.policy, time.Now(), &res)
+	app.metrics.authOutcome(res.Outcome)
+	defer app.auth.Release(&res)
+	if e := res.Err(); e != nil {
+		w, done := drf.Indenting(w, r)
+		e.Write(w)
+		done()
+		return nil
+	}
+	out := w.Header()
+	out.Set("Cache-Control", "no-store")
+	if res.Outcome == simplejwt.Authenticated {
+		app.setIdentity(r, &res)
+		for _, name := range append([]string{app.identity.userID, app.identity.username}, app.identity.claims...) {
+			if v, ok := r.Header[name]; ok && name != "" {
+				out[name] = v
+			}
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// originalMethod is the front proxy's X-Original-Method, else its
+// X-Forwarded-Method, when it is an HTTP method name; else POST, the
+// strictest reading for every policy.
+func originalMethod(h http.Header) string {
+	m := firstHeader(h, "X-Original-Method", "X-Forwarded-Method")
+	if m == "" || len(m) > 20 || strings.IndexFunc(m, func(c rune) bool { return c < 'A' || c > 'Z' }) >= 0 {
+		return http.MethodPost
+	}
+	return m
+}
+
+// firstHeader is the value of the first of names the request has.
+func firstHeader(h http.Header, names ...string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // setIdentity tells the upstream, and later handlers, who the user is.

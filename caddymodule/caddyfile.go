@@ -300,7 +300,14 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 	return tc, nil
 }
 
-// parseAuth parses `jwt_auth [<matcher>] [required|optional|read_only]`.
+// parseAuth parses
+//
+//	jwt_auth [<matcher>] [required|optional|read_only] {
+//		forward_auth
+//	}
+//
+// where forward_auth makes it a front proxy's decision endpoint (see
+// Auth.ForwardAuth).
 func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next() // directive name
 	a := new(Auth)
@@ -313,8 +320,11 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	if h.NextArg() {
 		return nil, h.ArgErr()
 	}
-	if h.NextBlock(0) {
-		return nil, h.Err("jwt_auth takes no block; its settings live in the global jwtgate option")
+	for h.NextBlock(0) {
+		if h.Val() != "forward_auth" || h.NextArg() {
+			return nil, h.Errf("jwt_auth's block takes only forward_auth (got %q); its other settings live in the global jwtgate option", h.Val())
+		}
+		a.ForwardAuth = true
 	}
 	return a, nil
 }

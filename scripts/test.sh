@@ -5,6 +5,7 @@
 #   - the simplejwt reference's Debian packages (Django, DRF, simplejwt,
 #     psycopg2, gunicorn) and the hashers Django verifies with (argon2,
 #     bcrypt), used by the interop tests;
+#   - nginx (Debian's; the forward-auth e2e starts its own on a loopback port);
 #   - newman (npm, into ~/.cache/jwtgate/newman), which runs the Postman
 #     collection in postman/.
 # Nothing is skipped: a test that needs a component fails when it is
@@ -22,7 +23,7 @@ as_root() {
 }
 
 # --- Debian packages -------------------------------------------------------
-debs=(python3-djangorestframework-simplejwt python3-psycopg2 gunicorn python3-argon2 python3-bcrypt postgresql-client)
+debs=(python3-djangorestframework-simplejwt python3-psycopg2 gunicorn python3-argon2 python3-bcrypt postgresql-client nginx)
 missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
