@@ -28,27 +28,7 @@ import (
 func TestKeyRotationThroughReload(t *testing.T) {
 	upstream := harness.StartEcho(t)
 	dir := t.TempDir()
-	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(edPriv)
-	edFile := filepath.Join(dir, "new.pem")
-	writeAt(t, edFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
-
-	oldKey := "key old {\n\t\t\talgorithm HS256\n\t\t\tsigning_key {env.JWT_SIGNING_KEY}\n\t\t}\n"
-	newKey := "key new {\n\t\t\talgorithm EdDSA\n\t\t\tsigning_key_file " + edFile + "\n\t\t}\n"
-	steps := []string{
-		oldKey + "\t\tsign_with old\n\t\tverify_without_kid old",
-		oldKey + "\t\t" + newKey + "\t\tsign_with old\n\t\tverify_without_kid old",
-		oldKey + "\t\t" + newKey + "\t\tsign_with new\n\t\tverify_without_kid old",
-		newKey + "\t\tsign_with new",
-	}
-	confs := make([]string, len(steps))
-	for i, s := range steps {
-		c := strings.Replace(reloadCaddyfile, "signing_key {env.JWT_SIGNING_KEY}", s, 1)
-		c = strings.Replace(c, "LIFETIME", "5m", 1)
-		c = strings.Replace(c, "\thandle /movieapi/* {", "\thandle /.well-known/jwks.json {\n\t\tjwt_jwks\n\t}\n\n\thandle /movieapi/* {", 1)
-		confs[i] = filepath.Join(dir, string(rune('a'+i)), "Caddyfile")
-		writeAt(t, confs[i], c)
-	}
+	confs := rotationConfigs(t, dir)
 	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: confs[0], Upstream: upstream.Addr,
 		Env: map[string]string{"JWTGATE_DB_PATH": filepath.Join(dir, "jwtgate.sqlite3")}})
 	g.CreateUser(t, "siva", "siva")
@@ -147,5 +127,60 @@ func TestKeyRotationThroughReload(t *testing.T) {
 	}
 	if r := harness.Do(t, "GET", g.URL+"/movieapi/movie/1/", nil, harness.Bearer(newAccess)); r.Status != 200 {
 		t.Errorf("new key's access token at step 4: %d %s", r.Status, r.Body)
+	}
+}
+
+// rotationConfigs writes the four Caddyfiles of the README's rotation
+// (see TestKeyRotationThroughReload) under dir.
+func rotationConfigs(t *testing.T, dir string) []string {
+	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(edPriv)
+	edFile := filepath.Join(dir, "new.pem")
+	writeAt(t, edFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+
+	oldKey := "key old {\n\t\t\talgorithm HS256\n\t\t\tsigning_key {env.JWT_SIGNING_KEY}\n\t\t}\n"
+	newKey := "key new {\n\t\t\talgorithm EdDSA\n\t\t\tsigning_key_file " + edFile + "\n\t\t}\n"
+	steps := []string{
+		oldKey + "\t\tsign_with old\n\t\tverify_without_kid old",
+		oldKey + "\t\t" + newKey + "\t\tsign_with old\n\t\tverify_without_kid old",
+		oldKey + "\t\t" + newKey + "\t\tsign_with new\n\t\tverify_without_kid old",
+		newKey + "\t\tsign_with new",
+	}
+	confs := make([]string, len(steps))
+	for i, s := range steps {
+		c := strings.Replace(reloadCaddyfile, "signing_key {env.JWT_SIGNING_KEY}", s, 1)
+		c = strings.Replace(c, "LIFETIME", "5m", 1)
+		c = strings.Replace(c, "\thandle /movieapi/* {", "\thandle /.well-known/jwks.json {\n\t\tjwt_jwks\n\t}\n\n\thandle /movieapi/* {", 1)
+		confs[i] = filepath.Join(dir, string(rune('a'+i)), "Caddyfile")
+		writeAt(t, confs[i], c)
+	}
+	return confs
+}
+
+// TestStaggeredRotationTwoInstances: during a rotation two instances are
+// one step apart (one already signs with the new key, the other has it as
+// verify-only); each accepts the other's tokens, in both directions.
+func TestStaggeredRotationTwoInstances(t *testing.T) {
+	upstream := harness.StartEcho(t)
+	dir := t.TempDir()
+	confs := rotationConfigs(t, dir)
+	start := func(conf, name string) *harness.Gateway {
+		g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Upstream: upstream.Addr,
+			Env: map[string]string{"JWTGATE_DB_PATH": filepath.Join(dir, name+".sqlite3")}})
+		g.CreateUser(t, "siva", "siva")
+		return g
+	}
+	behind, ahead := start(confs[1], "behind"), start(confs[2], "ahead")
+	for _, c := range []struct {
+		name     string
+		from, to *harness.Gateway
+	}{{"old key's token at the instance ahead", behind, ahead}, {"new key's token at the instance behind", ahead, behind}} {
+		access, refresh := c.from.Login(t, "siva", "siva")
+		if r := harness.Do(t, "GET", c.to.URL+"/movieapi/movie/1/", nil, harness.Bearer(access)); r.Status != 200 {
+			t.Errorf("%s: %d %s", c.name, r.Status, r.Body)
+		}
+		if r := harness.PostJSON(t, c.to.URL+"/userprofiles/api/token/refresh/", `{"refresh":"`+refresh+`"}`); r.Status != 200 {
+			t.Errorf("%s, refresh: %d %s", c.name, r.Status, r.Body)
+		}
 	}
 }
