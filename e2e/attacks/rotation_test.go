@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
 )
@@ -127,6 +131,32 @@ func TestKeyRotationThroughReload(t *testing.T) {
 	}
 	if r := harness.Do(t, "GET", g.URL+"/movieapi/movie/1/", nil, harness.Bearer(newAccess)); r.Status != 200 {
 		t.Errorf("new key's access token at step 4: %d %s", r.Status, r.Body)
+	}
+	verifyWithJWKS(t, g.URL+"/.well-known/jwks.json", newAccess)
+}
+
+// verifyWithJWKS checks tok with golang-jwt and a key function that picks
+// the key by kid from the gateway's JWKS, as an independent verifier would.
+func verifyWithJWKS(t *testing.T, jwksURL, tok string) {
+	t.Helper()
+	r := harness.Do(t, "GET", jwksURL, nil)
+	var set struct {
+		Keys []struct{ Kid, Kty, Crv, Alg, X string }
+	}
+	if err := json.Unmarshal([]byte(r.Body), &set); err != nil {
+		t.Fatalf("JWKS %s: %v", r.Body, err)
+	}
+	keyFunc := func(tk *jwt.Token) (any, error) {
+		for _, k := range set.Keys {
+			if k.Kid == tk.Header["kid"] && k.Kty == "OKP" && k.Crv == "Ed25519" && k.Alg == tk.Header["alg"] {
+				x, err := base64.RawURLEncoding.DecodeString(k.X)
+				return ed25519.PublicKey(x), err
+			}
+		}
+		return nil, errors.New("no key for that kid in the JWKS")
+	}
+	if _, err := jwt.Parse(tok, keyFunc, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithExpirationRequired()); err != nil {
+		t.Errorf("golang-jwt with the gateway's JWKS refuses the gateway's token: %v", err)
 	}
 }
 
