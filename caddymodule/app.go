@@ -108,6 +108,23 @@ type App struct {
 	// blacklist after rotation). Default 10s.
 	RefreshTokenReuseInterval caddy.Duration `json:"refresh_token_reuse_interval,omitempty"`
 
+	// LocaleDirs are gettext locale directories of the Django installation
+	// (…/rest_framework/locale, …/rest_framework_simplejwt/locale,
+	// …/django/conf/locale), first wins, Django's own last: its languages
+	// are the ones offered. When set, answers are translated as Django
+	// translates them; a directory that is missing or holds no catalog, or
+	// a corrupt catalog, refuses the config.
+	LocaleDirs []string `json:"locale_dirs,omitempty"`
+
+	// LanguageCode is Django's LANGUAGE_CODE: the language of requests
+	// that ask for none jwtgate has (default en-us). Needs LocaleDirs.
+	LanguageCode string `json:"language_code,omitempty"`
+
+	// AcceptLanguage, when false, answers every request in LanguageCode
+	// (a Django project without LocaleMiddleware). Default true: the
+	// language follows Accept-Language and the django_language cookie.
+	AcceptLanguage *bool `json:"accept_language,omitempty"`
+
 	// UpdateLastLogin makes a login set auth_user.last_login
 	// (UPDATE_LAST_LOGIN).
 	UpdateLastLogin bool `json:"update_last_login,omitempty"`
@@ -282,9 +299,14 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	allowInactive := a.CheckUserIsActive != nil && !*a.CheckUserIsActive
+	locales, err := a.locales(repl)
+	if err != nil {
+		return err
+	}
 	a.auth, err = simplejwt.NewAuthenticator(a.codec, a.store.users, simplejwt.AuthenticatorConfig{
 		Version:       version,
 		AllowInactive: allowInactive,
+		Locales:       locales,
 		HeaderName:    a.AuthHeaderName,
 		HeaderTypes:   a.AuthHeaderTypes,
 		Cookie:        a.TokenCookie,
@@ -316,6 +338,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 			RefreshTokenReuseInterval: time.Duration(a.RefreshTokenReuseInterval),
 		},
 		Logger:   a.logger,
+		Locales:  locales,
 		Throttle: th,
 		HashGate: password.NewGate(a.HashWorkers, a.HashQueue, time.Duration(a.HashWait)),
 		ClientIP: clientIP,
@@ -339,6 +362,24 @@ func (a *App) Provision(ctx caddy.Context) error {
 		},
 	})
 	return err
+}
+
+// locales reads the catalogs of LocaleDirs; nil when there are none.
+func (a *App) locales(repl *caddy.Replacer) (*simplejwt.Locales, error) {
+	if len(a.LocaleDirs) == 0 {
+		if a.LanguageCode != "" || a.AcceptLanguage != nil {
+			return nil, fmt.Errorf("language_code and accept_language need locale_dirs: the directories of the Django installation's .mo catalogs")
+		}
+		return nil, nil
+	}
+	dirs := make([]string, len(a.LocaleDirs))
+	for i, d := range a.LocaleDirs {
+		dirs[i] = repl.ReplaceKnown(d, "")
+	}
+	return simplejwt.NewLocales(simplejwt.LocalesConfig{
+		Dirs: dirs, LanguageCode: a.LanguageCode,
+		IgnoreAcceptLanguage: a.AcceptLanguage != nil && !*a.AcceptLanguage,
+	})
 }
 
 // ThrottleConfig sets the login throttle. Omitted limits take their

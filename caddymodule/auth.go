@@ -109,7 +109,7 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		if !prior && simplejwt.RequiresUser(h.policy, r) {
 			app.metrics.authOutcome(simplejwt.NotProvided)
 			w, done := drf.Indenting(w, r)
-			app.auth.NotProvided().Write(w)
+			app.auth.NotProvided(r).Write(w)
 			done()
 			return nil
 		}

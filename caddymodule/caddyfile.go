@@ -58,6 +58,9 @@ func init() {
 //		update_last_login          true|false
 //		simplejwt_version          5.2|5.5
 //		check_user_is_active       true|false
+//		locale_dirs                <dir...>
+//		language_code              <tag>
+//		accept_language            true|false
 //		audience                   <aud>
 //		issuer                     <iss>
 //		leeway                     <duration>
@@ -144,6 +147,17 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 					err = d.Err(verr.Error())
 				}
 			}
+		case "locale_dirs":
+			app.LocaleDirs = d.RemainingArgs()
+			if len(app.LocaleDirs) == 0 {
+				err = d.ArgErr()
+			}
+		case "language_code":
+			app.LanguageCode, err = oneArg(d)
+		case "accept_language":
+			var b bool
+			b, err = boolArg(d)
+			app.AcceptLanguage = &b
 		case "check_user_is_active":
 			var b bool
 			b, err = boolArg(d)

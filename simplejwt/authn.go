@@ -139,6 +139,8 @@ type AuthenticatorConfig struct {
 	// AllowInactive lets inactive users authenticate
 	// (CHECK_USER_IS_ACTIVE = False, simplejwt 5.4+).
 	AllowInactive bool
+	// Locales, when set, translates refusals into the request's language.
+	Locales *Locales
 }
 
 // Authenticator is simplejwt's JWTAuthentication: it reads the token from
@@ -158,6 +160,11 @@ type Authenticator struct {
 
 	pool sync.Pool
 
+	// locales and localized translate refusals: localized[e][i] is e in
+	// language i, precomputed at start.
+	locales   *Locales
+	localized map[*drf.Error][]*drf.Error
+
 	// Precomputed refusals, so that refusing does not allocate.
 	notProvided, badHeader, noUserID, userNotFound, userInactive, unavailable *drf.Error
 	invalid                                                                   map[string]*drf.Error
@@ -167,7 +174,7 @@ type Authenticator struct {
 // of index.
 func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg AuthenticatorConfig) (*Authenticator, error) {
 	a := &Authenticator{codec: codec, users: index, cookie: cfg.Cookie, query: cfg.Query, byName: cfg.ByUsername,
-		version: cfg.Version, allowInactive: cfg.AllowInactive}
+		version: cfg.Version, allowInactive: cfg.AllowInactive, locales: cfg.Locales}
 	a.header = HeaderName(cfg.HeaderName)
 	a.types = cfg.HeaderTypes
 	if len(a.types) == 0 {
@@ -199,6 +206,20 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg Authentica
 		a.invalid[msg] = unauthorized(`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":` +
 			quote(msg) + `}]}`)
 	}
+	if a.locales != nil {
+		a.localized = map[*drf.Error][]*drf.Error{}
+		all := []*drf.Error{a.notProvided, a.badHeader, a.noUserID, a.userNotFound, a.userInactive, a.unavailable}
+		for _, e := range a.invalid {
+			all = append(all, e)
+		}
+		for _, e := range all {
+			v := make([]*drf.Error, a.locales.Languages())
+			for i := range v {
+				v[i] = a.locales.localize(i, e)
+			}
+			a.localized[e] = v
+		}
+	}
 	return a, nil
 }
 
@@ -228,7 +249,7 @@ func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time, res
 	}
 	a.Authenticate(r, now, res)
 	if res.Outcome == Anonymous && RequiresUser(policy, r) {
-		a.refuse(res, NotProvided, a.notProvided)
+		a.refuse(r, res, NotProvided, a.notProvided)
 	}
 }
 
@@ -252,8 +273,8 @@ func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-// NotProvided is the 401 for an anonymous request a policy refuses.
-func (a *Authenticator) NotProvided() *drf.Error { return a.notProvided }
+// NotProvided is the 401 for an anonymous request r a policy refuses.
+func (a *Authenticator) NotProvided(r *http.Request) *drf.Error { return a.localize(r, a.notProvided) }
 
 // HeaderName is the canonical name of the header tokens are read from.
 func (a *Authenticator) HeaderName() string { return a.header }
@@ -264,7 +285,7 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 	tok, sources, ok := a.rawToken(r)
 	res.Sources = sources
 	if !ok {
-		a.refuse(res, BadHeader, a.badHeader)
+		a.refuse(r, res, BadHeader, a.badHeader)
 		return
 	}
 	if tok == "" {
@@ -284,17 +305,17 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 		if e == nil {
 			e = a.invalid[token.ErrInvalid.Message]
 		}
-		a.refuse(res, TokenInvalid, e)
+		a.refuse(r, res, TokenInvalid, e)
 		return
 	}
 	if c.UserID == nil {
-		a.refuse(res, NoUserID, a.noUserID)
+		a.refuse(r, res, NoUserID, a.noUserID)
 		return
 	}
 	// Only a valid token needs the user table; until it has been read once
 	// the gateway cannot tell an unknown user from one not loaded yet.
 	if !a.users.Loaded() {
-		a.refuse(res, Unavailable, a.unavailable)
+		a.refuse(r, res, Unavailable, a.unavailable)
 		return
 	}
 	var (
@@ -317,14 +338,14 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 	}
 	switch {
 	case status == userIDInvalid:
-		a.refuse(res, NoUserID, a.noUserID)
+		a.refuse(r, res, NoUserID, a.noUserID)
 	case status == userIDNull || !found:
-		a.refuse(res, UserNotFound, a.userNotFound)
+		a.refuse(r, res, UserNotFound, a.userNotFound)
 	case !st.IsActive && !a.allowInactive:
-		a.refuse(res, UserInactive, a.userInactive)
+		a.refuse(r, res, UserInactive, a.userInactive)
 	case Ended(&st, c.IssuedAt, c.JTI):
 		res.Reason = "revoked"
-		a.refuse(res, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
+		a.refuse(r, res, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
 	default:
 		res.Outcome, res.User = Authenticated, st
 	}
@@ -346,8 +367,18 @@ func Ended[T string | []byte](st *store.UserState, iat int64, jti T) bool {
 	return ok && st.SessionRevoked(sid)
 }
 
-func (a *Authenticator) refuse(res *Result, o Outcome, e *drf.Error) {
-	res.Outcome, res.err = o, e
+func (a *Authenticator) refuse(r *http.Request, res *Result, o Outcome, e *drf.Error) {
+	res.Outcome, res.err = o, a.localize(r, e)
+}
+
+// localize returns the precomputed e in r's language.
+func (a *Authenticator) localize(r *http.Request, e *drf.Error) *drf.Error {
+	if a.locales != nil {
+		if v, ok := a.localized[e]; ok {
+			return v[a.locales.language(r)]
+		}
+	}
+	return e
 }
 
 // Release returns res's pooled parts. res must not be used afterwards.

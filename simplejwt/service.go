@@ -82,6 +82,9 @@ type Config struct {
 	// HashGate, when set, bounds concurrent password hashing (503 with
 	// Retry-After when busy).
 	HashGate *password.Gate
+	// Locales, when set, answers in the request's language (give the
+	// Authenticator the same).
+	Locales *Locales
 	// ClientIP returns the client address a login is throttled by;
 	// default the host of the connection's remote address. Behind proxies,
 	// give one that honours only trusted proxies.
@@ -120,6 +123,7 @@ type Service struct {
 	throttle  *throttle.Throttle
 	gate      *password.Gate
 	clientIP  func(*http.Request) string
+	locales   *Locales
 
 	unavailable, hashBusy *drf.Error
 }
@@ -132,7 +136,7 @@ func NewService(cfg Config) (*Service, error) {
 	s := &Service{
 		codec: cfg.Codec, store: cfg.Store, passwords: cfg.Passwords, users: cfg.Users, auth: cfg.Auth,
 		set: cfg.Settings, log: cfg.Logger, now: cfg.Now, hooks: cfg.Hooks,
-		throttle: cfg.Throttle, gate: cfg.HashGate, clientIP: cfg.ClientIP,
+		throttle: cfg.Throttle, gate: cfg.HashGate, clientIP: cfg.ClientIP, locales: cfg.Locales,
 	}
 	if s.clientIP == nil {
 		s.clientIP = remoteHost

@@ -123,6 +123,11 @@ func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter
 	h["X-Frame-Options"] = []string{"DENY"}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	h["Referrer-Policy"] = []string{"same-origin"}
+	lang := 0
+	if s.locales != nil {
+		lang = s.locales.language(r)
+		s.locales.headers(h, lang)
+	}
 	rec := &recorder{ResponseWriter: w}
 	if s.hooks.View != nil {
 		w = rec
@@ -132,6 +137,9 @@ func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter
 	w, done := drf.Indenting(w, r)
 	defer done()
 	if err := s.serveView(v, w, r, sessionID); err != nil {
+		if s.locales != nil {
+			err = s.locales.localize(lang, err)
+		}
 		err.Write(w)
 	}
 }
