@@ -5,9 +5,12 @@
 package djangoref
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // Dir is the reference project: $JWTGATE_DJANGO_REF, or the repository's
@@ -47,3 +50,18 @@ func Env(varDir string) []string {
 
 // Packages are the Debian packages the reference needs, for error messages.
 const Packages = "python3-djangorestframework-simplejwt python3-psycopg2 gunicorn python3-argon2 python3-bcrypt"
+
+// LocaleDirs returns the locale directories of the installed DRF,
+// simplejwt and Django, in the reference's precedence (INSTALLED_APPS
+// lists rest_framework before rest_framework_simplejwt; Django's own
+// catalog comes last), as Python finds them.
+func LocaleDirs() ([]string, error) {
+	out, err := exec.Command(Python(), "-c", `import os, django, rest_framework, rest_framework_simplejwt as s
+for m in (rest_framework, s):
+    print(os.path.join(os.path.dirname(m.__file__), "locale"))
+print(os.path.join(os.path.dirname(django.__file__), "conf", "locale"))`).Output()
+	if err != nil {
+		return nil, fmt.Errorf("finding the locale directories with %s: %w", Python(), err)
+	}
+	return strings.Fields(string(out)), nil
+}

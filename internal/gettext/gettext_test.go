@@ -107,14 +107,11 @@ func debianDirs(t *testing.T) []string {
 	py := djangoref.Python()
 	testenv.Python(t, py, "python3-django python3-djangorestframework python3-djangorestframework-simplejwt",
 		"django", "rest_framework", "rest_framework_simplejwt")
-	out, err := exec.Command(py, "-c", `import os, django, rest_framework, rest_framework_simplejwt as s
-for m in (rest_framework, s):
-    print(os.path.join(os.path.dirname(m.__file__), "locale"))
-print(os.path.join(os.path.dirname(django.__file__), "conf", "locale"))`).Output()
+	dirs, err := djangoref.LocaleDirs()
 	if err != nil {
-		t.Fatalf("finding the locale directories: %v", err)
+		t.Fatal(err)
 	}
-	return strings.Fields(string(out))
+	return dirs
 }
 
 // pyDjango answers, with the real Django, what get_language_from_request
