@@ -21,6 +21,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	"github.com/jwtgate/jwtgate/internal/djangoref"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 )
 
 // TestKeyRotationThroughReload drives the README's rotation through `caddy
@@ -212,5 +214,33 @@ func TestStaggeredRotationTwoInstances(t *testing.T) {
 		if r := harness.PostJSON(t, c.to.URL+"/userprofiles/api/token/refresh/", `{"refresh":"`+refresh+`"}`); r.Status != 200 {
 			t.Errorf("%s, refresh: %d %s", c.name, r.Status, r.Body)
 		}
+	}
+}
+
+// TestJWKSWithPyJWKClient: PyJWT's PyJWKClient (Debian's python3-jwt)
+// fetches the gateway's JWKS, picks the key by the token's kid and
+// verifies the gateway's EdDSA token.
+func TestJWKSWithPyJWKClient(t *testing.T) {
+	python := djangoref.Python()
+	testenv.Python(t, python, "python3-jwt python3-cryptography", "jwt", "cryptography")
+	upstream := harness.StartEcho(t)
+	dir := t.TempDir()
+	confs := rotationConfigs(t, dir)
+	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: confs[2], Upstream: upstream.Addr,
+		Env: map[string]string{"JWTGATE_DB_PATH": filepath.Join(dir, "jwtgate.sqlite3")}})
+	g.CreateUser(t, "siva", "siva")
+	access, _ := g.Login(t, "siva", "siva")
+	script := `import sys, jwt
+client = jwt.PyJWKClient(sys.argv[1])
+key = client.get_signing_key_from_jwt(sys.argv[2])
+claims = jwt.decode(sys.argv[2], key.key, algorithms=["EdDSA"])
+print(key.key_id, claims["token_type"], claims["user_id"])
+`
+	out, err := exec.Command(python, "-c", script, g.URL+"/.well-known/jwks.json", access).CombinedOutput()
+	if err != nil {
+		t.Fatalf("PyJWKClient: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "new access 1" {
+		t.Errorf("PyJWKClient verified %q, want kid new, an access token of user 1", got)
 	}
 }
