@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/jwtgate/jwtgate/password"
@@ -225,6 +224,18 @@ type App struct {
 	// 503 with Retry-After at once. Default 8 per worker.
 	HashQueue int `json:"hash_queue,omitempty"`
 
+	// HashPerClient bounds the places (running or waiting) one client key
+	// holds in the hashing gate; its excess gets 503 with Retry-After at
+	// once, so one client cannot fill the queue ahead of others. Default 1.
+	HashPerClient int `json:"hash_per_client,omitempty"`
+
+	// ClientIPv4Prefix and ClientIPv6Prefix are the network sizes, in
+	// bits, a client address is keyed by in the login throttle and the
+	// hashing gate: a client holding a whole IPv6 /64 is one client.
+	// Defaults 32 and 64.
+	ClientIPv4Prefix int `json:"client_ipv4_prefix,omitempty"`
+	ClientIPv6Prefix int `json:"client_ipv6_prefix,omitempty"`
+
 	// HashWait is the longest a request waits for a hashing slot before it
 	// gets 503. Default 2s.
 	HashWait caddy.Duration `json:"hash_wait,omitempty"`
@@ -340,20 +351,29 @@ func (a *App) Provision(ctx caddy.Context) error {
 		Logger:   a.logger,
 		Locales:  locales,
 		Throttle: th,
-		HashGate: password.NewGate(a.HashWorkers, a.HashQueue, time.Duration(a.HashWait)),
-		ClientIP: clientIP,
+		HashGate: password.NewGate(a.HashWorkers, a.HashQueue, a.HashPerClient, time.Duration(a.HashWait)),
+		ClientIP: a.clientKey,
 		Hooks: simplejwt.Hooks{
 			View: a.metrics.view,
 			// One stable line per failed login, for fail2ban (see
 			// SECURITY.md); never the password.
 			LoginFailed: func(r *http.Request, username string) {
 				a.metrics.loginFailures.Inc()
-				a.logger.Info("login failed", zap.String("username", username), zap.String("client_ip", clientIP(r)))
+				a.logger.Info("login failed", logUsername(username), zap.String("client_ip", clientIP(r)))
 			},
-			LoginThrottled: func(r *http.Request, username string, wait time.Duration) {
+			// Logged once per counter and window (the first refusal), so
+			// a throttled flood costs no log volume; counted every time.
+			LoginThrottled: func(r *http.Request, username string, d throttle.Decision) {
 				a.metrics.loginThrottled.Inc()
-				a.logger.Warn("login throttled", zap.String("username", username), zap.String("client_ip", clientIP(r)),
-					zap.Duration("retry_after", wait))
+				if d.First {
+					a.logger.Warn("login throttled", logUsername(username), zap.String("client_ip", clientIP(r)),
+						zap.Duration("retry_after", d.Wait))
+				}
+			},
+			RegisterThrottled: func(r *http.Request, d throttle.Decision) {
+				if d.First {
+					a.logger.Warn("register throttled", zap.String("client_ip", clientIP(r)), zap.Duration("retry_after", d.Wait))
+				}
 			},
 			HashBusy: func(r *http.Request) {
 				a.metrics.hashBusy.Inc()
@@ -398,6 +418,13 @@ type ThrottleConfig struct {
 	// from all addresses within Window. Default 0 (off): when on, anyone
 	// can lock that account out until the window ends.
 	PerAccountAnyClient *int `json:"per_account_any_client,omitempty"`
+	// HashesPerClient is how many requests that hash a password (logins,
+	// right or wrong, and registrations) one client may make within
+	// Window. Default 100.
+	HashesPerClient *int `json:"hashes_per_client,omitempty"`
+	// RegisterPerClient is how many registrations one client may attempt
+	// within Window. Default 20.
+	RegisterPerClient *int `json:"register_per_client,omitempty"`
 	// Window is how long failures count from the first of a window, and so
 	// how long a refused client waits at most. Default 15m.
 	Window caddy.Duration `json:"window,omitempty"`
@@ -419,6 +446,12 @@ func (c *ThrottleConfig) build(s store.Store) (*throttle.Throttle, error) {
 		if c.PerAccountAnyClient != nil {
 			cfg.PerAccountAnyClient = *c.PerAccountAnyClient
 		}
+		if c.HashesPerClient != nil {
+			cfg.HashesPerClient = *c.HashesPerClient
+		}
+		if c.RegisterPerClient != nil {
+			cfg.RegisterPerClient = *c.RegisterPerClient
+		}
 		if c.Window != 0 {
 			cfg.Window = time.Duration(c.Window)
 		}
@@ -428,16 +461,6 @@ func (c *ThrottleConfig) build(s store.Store) (*throttle.Throttle, error) {
 		return nil, fmt.Errorf("login_throttle: %w", err)
 	}
 	return t, nil
-}
-
-// clientIP is the client address as Caddy determined it: the connection's
-// address, or the forwarded one when the request came through one of the
-// server's trusted_proxies.
-func clientIP(r *http.Request) string {
-	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
-		return ip
-	}
-	return remoteIP(r)
 }
 
 // waitForUsers waits, at most db_timeout, until the store's user table is

@@ -83,10 +83,15 @@ func init() {
 //			per_client             <n>
 //			per_account            <n>
 //			per_account_any_client <n>
+//			hashes_per_client      <n>
+//			register_per_client    <n>
 //			window                 <duration>
 //		}
 //		hash_workers               <n>
 //		hash_queue                 <n>
+//		hash_per_client            <n>
+//		client_ipv4_prefix         <bits>
+//		client_ipv6_prefix         <bits>
 //		hash_wait                  <duration>
 //		max_body_size              <size>
 //		db_timeout                 <duration>
@@ -214,6 +219,12 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			app.HashWorkers, err = intArg(d)
 		case "hash_queue":
 			app.HashQueue, err = intArg(d)
+		case "hash_per_client":
+			app.HashPerClient, err = intArg(d)
+		case "client_ipv4_prefix":
+			app.ClientIPv4Prefix, err = intArg(d)
+		case "client_ipv6_prefix":
+			app.ClientIPv6Prefix, err = intArg(d)
 		case "hash_wait":
 			app.HashWait, err = durationArg(d)
 		case "max_body_size":
@@ -290,7 +301,7 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 		opt := d.Val()
 		var err error
 		switch opt {
-		case "per_client", "per_account", "per_account_any_client":
+		case "per_client", "per_account", "per_account_any_client", "hashes_per_client", "register_per_client":
 			var n int
 			if n, err = intArg(d); err == nil {
 				switch opt {
@@ -298,6 +309,10 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 					tc.PerClient = &n
 				case "per_account":
 					tc.PerAccount = &n
+				case "hashes_per_client":
+					tc.HashesPerClient = &n
+				case "register_per_client":
+					tc.RegisterPerClient = &n
 				default:
 					tc.PerAccountAnyClient = &n
 				}

@@ -12,7 +12,7 @@ import (
 // TestGateBounds: at most workers run, at most queue wait, the rest are
 // refused at once, and waiters give up after the timeout.
 func TestGateBounds(t *testing.T) {
-	g := NewGate(2, 3, time.Second)
+	g := NewGate(2, 3, 1, time.Second)
 	release := make(chan struct{})
 	var running, peak atomic.Int64
 	work := func() {
@@ -69,7 +69,7 @@ func TestGateBounds(t *testing.T) {
 }
 
 func TestGateTimeoutAndContext(t *testing.T) {
-	g := NewGate(1, 5, 50*time.Millisecond)
+	g := NewGate(1, 5, 1, 50*time.Millisecond)
 	hold := make(chan struct{})
 	go g.Do(context.Background(), func() { <-hold })
 	for r, _ := g.Busy(); r != 1; r, _ = g.Busy() {
@@ -96,5 +96,60 @@ func TestGateTimeoutAndContext(t *testing.T) {
 	ran = false
 	if err := nilGate.Do(context.Background(), func() { ran = true }); err != nil || !ran {
 		t.Errorf("nil gate: %v (ran %v)", err, ran)
+	}
+}
+
+// TestGatePerClient: one client key holds at most perClient admitted
+// requests; its excess waits for its own places (and gets ErrBusy after
+// the timeout) while another client is admitted at once.
+func TestGatePerClient(t *testing.T) {
+	g := NewGate(1, 8, 2, 100*time.Millisecond)
+	ctx := context.Background()
+	r1, err1 := g.Admit(ctx, "flood")
+	r2, err2 := g.Admit(ctx, "flood")
+	if err1 != nil || err2 != nil {
+		t.Fatal("the client's two places were refused")
+	}
+	start := time.Now()
+	if _, err := g.Admit(ctx, "flood"); !errors.Is(err, ErrBusy) || time.Since(start) < 100*time.Millisecond {
+		t.Fatalf("past the client's share: %v after %v, want ErrBusy after the timeout", err, time.Since(start))
+	}
+	rv, err := g.Admit(ctx, "victim")
+	if err != nil {
+		t.Fatal("another client was refused")
+	}
+	rv()
+	// A waiter gets the place its client frees.
+	got := make(chan error, 1)
+	go func() {
+		r3, err := g.Admit(ctx, "flood")
+		if err == nil {
+			r3()
+		}
+		got <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	r1()
+	if err := <-got; err != nil {
+		t.Errorf("a waiter did not get the freed place: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	r4, _ := g.Admit(ctx, "flood")
+	if _, err := g.Admit(cctx, "flood"); !errors.Is(err, context.Canceled) {
+		t.Errorf("ended context: %v", err)
+	}
+	r4()
+	r2()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.clients) != 0 {
+		t.Errorf("clients not forgotten: %v", g.clients)
+	}
+	var nilGate *Gate
+	if release, err := nilGate.Admit(ctx, "x"); err != nil {
+		t.Error("a nil gate refused")
+	} else {
+		release()
 	}
 }

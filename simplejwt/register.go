@@ -86,7 +86,17 @@ type registerBody struct {
 // register is the tutorial's RegistrationSerializer and registration_view,
 // with the fixes of docs/simplejwt.md, "Deviations": field errors are 400 (not
 // 201) and a missing email is a field error (not a 500).
+//
+// The throttle answers before the hash: every registration that would hash
+// counts toward the client's registration limit and hash budget. (Field
+// errors, which answer without hashing, are not counted: they reveal
+// whether a username is taken, which the register view does anyway.)
 func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	release, e := s.admit(r)
+	if e != nil {
+		return e
+	}
+	defer release()
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
 	var dbErr error
@@ -129,6 +139,18 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 	username, email, pw, pw2 := vals[0], vals[1], vals[2], vals[3]
 	if pw != pw2 {
 		return errorBody(`{"error":"P1 and P2 should be same!"}`)
+	}
+	if s.throttle != nil {
+		d, err := s.throttle.Register(ctx, s.clientIP(r), s.now())
+		if err != nil {
+			return s.dbFault(Register, "register throttle", err)
+		}
+		if d.Wait > 0 {
+			if s.hooks.RegisterThrottled != nil {
+				s.hooks.RegisterThrottled(r, d)
+			}
+			return Throttled(d.Wait)
+		}
 	}
 	cancel()
 	var enc string

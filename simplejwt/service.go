@@ -85,9 +85,10 @@ type Config struct {
 	// Locales, when set, answers in the request's language (give the
 	// Authenticator the same).
 	Locales *Locales
-	// ClientIP returns the client address a login is throttled by;
-	// default the host of the connection's remote address. Behind proxies,
-	// give one that honours only trusted proxies.
+	// ClientIP returns the client key a request is throttled by and holds
+	// its share of the hash gate under; default the connection's remote
+	// address keyed by throttle.ClientKey (IPv4 /32, IPv6 /64). Behind
+	// proxies, give one that honours only trusted proxies.
 	ClientIP func(*http.Request) string
 }
 
@@ -99,8 +100,12 @@ type Hooks struct {
 	// unknown or inactive user), with the username as validated (trimmed).
 	LoginFailed func(r *http.Request, username string)
 	// LoginThrottled is called once per login refused by the throttle,
-	// with how long the client must wait.
-	LoginThrottled func(r *http.Request, username string, wait time.Duration)
+	// with the decision (how long the client must wait, and whether this
+	// is the first refusal of the window, the one worth logging).
+	LoginThrottled func(r *http.Request, username string, d throttle.Decision)
+	// RegisterThrottled is called once per registration refused by the
+	// throttle.
+	RegisterThrottled func(r *http.Request, d throttle.Decision)
 	// HashBusy is called once per request refused because every hashing
 	// slot was busy.
 	HashBusy func(r *http.Request)
@@ -174,13 +179,13 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// remoteHost is the host of the connection's remote address.
+// remoteHost is the client key of the connection's remote address.
 func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return throttle.ClientKey(host, 32, 64)
 }
 
 // Throttled is DRF's 429 for a throttled request, with Retry-After.
@@ -201,13 +206,29 @@ func Throttled(wait time.Duration) *drf.Error {
 	}
 }
 
+// admit takes the client's place in the hashing gate for a request that
+// will hash, before any other work (see password.Gate.Admit). Call
+// release when the request is done.
+func (s *Service) admit(r *http.Request) (release func(), e *drf.Error) {
+	release, err := s.gate.Admit(r.Context(), s.clientIP(r))
+	if err != nil {
+		return nil, s.gateRefused(r, err)
+	}
+	return release, nil
+}
+
 // hash runs f (one password hash) through the gate; a refusal is the 503
 // to send.
 func (s *Service) hash(ctx context.Context, r *http.Request, f func()) *drf.Error {
-	err := s.gate.Do(ctx, f)
+	if err := s.gate.Do(ctx, f); err != nil {
+		return s.gateRefused(r, err)
+	}
+	return nil
+}
+
+// gateRefused is the answer to a request the hashing gate refused.
+func (s *Service) gateRefused(r *http.Request, err error) *drf.Error {
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, password.ErrBusy):
 		if s.hooks.HashBusy != nil {
 			s.hooks.HashBusy(r)

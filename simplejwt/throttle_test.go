@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestLoginThrottleCountsEveryRefusal(t *testing.T) {
 // out, logins and registrations get 503 with Retry-After at once instead
 // of queuing.
 func TestHashGateBusy(t *testing.T) {
-	gate := password.NewGate(1, 1, 30*time.Millisecond)
+	gate := password.NewGate(1, 1, 1, 30*time.Millisecond)
 	e := newViewEnv(t, vtOptions{Gate: gate})
 	hold := make(chan struct{})
 	go gate.Do(context.Background(), func() { <-hold })
@@ -102,5 +103,65 @@ func TestThrottledBody(t *testing.T) {
 		if got := string(Throttled(wait).Body); got != body {
 			t.Errorf("Throttled(%v) = %s", wait, got)
 		}
+	}
+}
+
+// TestLoginThrottleConcurrent: however many attempts at one account run
+// at once, at most per_account passwords are hashed in the window.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	e := newViewEnv(t, vtOptions{Throttle: &throttle.Config{PerAccount: 3, Window: time.Minute},
+		Gate: password.NewGate(4, 64, 64, 10*time.Second)})
+	e.hashCount()
+	var wg sync.WaitGroup
+	codes := make(chan int, 24)
+	for i := 0; i < 24; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := vtForm(url.Values{"username": {vtSiva}, "password": {"wrong"}})
+			r.RemoteAddr = "198.51.100.7:40000"
+			codes <- e.serveRaw(ObtainPair, r).Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[401] != 3 || n[429] != 21 {
+		t.Errorf("answers %v, want 3 x 401 and 21 x 429", n)
+	}
+	if h := e.hashCount(); h != 3 {
+		t.Errorf("%d passwords hashed, want 3", h)
+	}
+}
+
+// TestRegisterThrottle: registrations from one client are limited, with
+// DRF's 429 and Retry-After, before any hashing; another client is not.
+func TestRegisterThrottle(t *testing.T) {
+	e := newViewEnv(t, vtOptions{Throttle: &throttle.Config{RegisterPerClient: 2, Window: time.Minute}})
+	reg := func(client, name string) vtResp {
+		r := vtJSON(`{"username":"` + name + `","email":"` + name + `@example.com","password":"Str0ng-pass!","password2":"Str0ng-pass!"}`)
+		r.RemoteAddr = "[" + client + "]:40000"
+		return e.serve(Register, r)
+	}
+	for _, name := range []string{"anna", "bert"} {
+		if res := reg("2001:db8:7:7::1", name); res.Code != 201 {
+			t.Fatalf("register %s: %d %s", name, res.Code, res.Body)
+		}
+	}
+	e.hashCount()
+	// Another address of the same IPv6 /64 shares the budget.
+	res := reg("2001:db8:7:7:ffff::2", "carl")
+	res.want(t, "3rd registration", 429, `{"detail":"Request was throttled. Expected available in 60 seconds."}`)
+	if res.Header.Get("Retry-After") != "60" {
+		t.Errorf("Retry-After = %q", res.Header.Get("Retry-After"))
+	}
+	if h := e.hashCount(); h != 0 {
+		t.Errorf("a throttled registration hashed %d times", h)
+	}
+	if res := reg("2001:db8:7:8::1", "dora"); res.Code != 201 {
+		t.Errorf("another /64: %d %s", res.Code, res.Body)
 	}
 }

@@ -248,27 +248,33 @@ type pairBody struct {
 
 // obtain is TokenObtainPairSerializer: ModelBackend.authenticate, then
 // RefreshToken.for_user (which records the outstanding token). The throttle
-// answers first, before any hashing; every other path hashes exactly once.
+// answers first, before any hashing, having counted the attempt (it is
+// taken back on success); every other path hashes exactly once.
 func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
 	vals, errs := drf.ValidateChars(data, usernameField, passwordField)
 	if errs != nil {
 		return drf.FieldErrors(errs)
 	}
 	username, pw := vals[0], vals[1]
+	release, e := s.admit(r)
+	if e != nil {
+		return e
+	}
+	defer release()
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
 	now := s.now()
 	client := s.clientIP(r)
 	if s.throttle != nil {
-		wait, err := s.throttle.Check(ctx, username, client, now)
+		d, err := s.throttle.Login(ctx, username, client, now)
 		if err != nil {
 			return s.dbFault(ObtainPair, "login throttle", err)
 		}
-		if wait > 0 {
+		if d.Wait > 0 {
 			if s.hooks.LoginThrottled != nil {
-				s.hooks.LoginThrottled(r, username, wait)
+				s.hooks.LoginThrottled(r, username, d)
 			}
-			return Throttled(wait)
+			return Throttled(d.Wait)
 		}
 	}
 	u, err := s.store.UserByUsername(ctx, username)
@@ -287,7 +293,7 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 	ctx, cancel = s.dbContext(r)
 	defer cancel()
 	if !found || !ok || !u.IsActive {
-		return s.loginFailed(ctx, r, username, client, now)
+		return s.loginFailed(r, username)
 	}
 	if s.throttle != nil {
 		if err := s.throttle.Succeeded(ctx, username, client); err != nil {
@@ -366,16 +372,11 @@ func (s *Service) signingFailed(err error) *drf.Error {
 	return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
 }
 
-// loginFailed counts a refused login and answers it. A throttle that
-// cannot count is logged, not fatal: the login was refused anyway.
-func (s *Service) loginFailed(ctx context.Context, r *http.Request, username, client string, now time.Time) *drf.Error {
+// loginFailed answers a refused login; the throttle counted it before
+// the hash.
+func (s *Service) loginFailed(r *http.Request, username string) *drf.Error {
 	if s.hooks.LoginFailed != nil {
 		s.hooks.LoginFailed(r, username)
-	}
-	if s.throttle != nil {
-		if err := s.throttle.Failed(ctx, username, client, now); err != nil {
-			s.log.Warn("counting a login failure", zap.Error(err))
-		}
 	}
 	return s.authFailed(noActiveAccount)
 }

@@ -271,9 +271,15 @@ type Store interface {
 	LoginFailures(ctx context.Context, keys []string, now time.Time) ([]FailureWindow, error)
 	// AddLoginFailure counts one failure for each key, in its current
 	// window or, when it has none that is still open at now, in a new
-	// window ending at now + window. It is atomic per key under
-	// concurrency.
-	AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
+	// window ending at now + window, and returns each key's window after
+	// the count, in order. Increment and read are one atomic step per key,
+	// across every handle on the database: of n concurrent calls on one
+	// key, exactly one sees each count 1..n. The throttle reserves an
+	// attempt this way before it hashes (increment, then check).
+	AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]FailureWindow, error)
+	// UncountLoginFailure takes back one count of each key (never below
+	// zero): a reserved attempt that turned out not to be a failure.
+	UncountLoginFailure(ctx context.Context, keys []string) error
 	// ClearLoginFailures forgets the keys' counters.
 	ClearLoginFailures(ctx context.Context, keys []string) error
 

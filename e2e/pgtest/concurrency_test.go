@@ -21,7 +21,8 @@ func TestConcurrency(t *testing.T) {
 	// the database; widened here so that every request races in the
 	// database. db_timeout too: the gateway counts the wait for the gate
 	// and the hashing against it (see TestLoginBurstOnHealthyDatabase).
-	conf := harness.ExampleCaddyfile(t, "hash_queue 64", "hash_wait 60s", "db_timeout 60s")
+	conf := harness.ExampleCaddyfile(t, "hash_queue 64", "hash_per_client 64", "hash_wait 60s", "db_timeout 60s",
+		"login_throttle {", "\tregister_per_client 0", "\thashes_per_client 0", "}")
 	gs := startGateways(t, 2, gatewayOptions{conf: conf, env: map[string]string{
 		"DATABASE_URL":             dbURL(t, db),
 		"ROTATE_REFRESH_TOKENS":    "true",
@@ -107,7 +108,7 @@ func TestConcurrency(t *testing.T) {
 // database were down.
 func TestLoginBurstOnHealthyDatabase(t *testing.T) {
 	db := newDatabase(t)
-	conf := harness.ExampleCaddyfile(t, "db_timeout 1s", "hash_workers 1", "hash_queue 64", "hash_wait 10s")
+	conf := harness.ExampleCaddyfile(t, "db_timeout 1s", "hash_workers 1", "hash_queue 64", "hash_per_client 64", "hash_wait 10s")
 	g := startGateways(t, 1, gatewayOptions{conf: conf, env: map[string]string{"DATABASE_URL": dbURL(t, db)}})[0]
 	pw := secret("a password", "Hana-pass-0f3b8e")
 	g.createSuperuser(t, "hana", pw)

@@ -40,20 +40,51 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 	return out, nil
 }
 
-// AddLoginFailure counts a failure for each key (see store.Store); each
-// upsert is atomic for its key.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+// AddLoginFailure counts a failure for each key and returns the windows
+// after the count (see store.Store): one statement, and each row's upsert
+// is atomic, so of concurrent calls each sees its own count.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]store.FailureWindow, error) {
+	out := make([]store.FailureWindow, len(keys))
 	if len(keys) == 0 {
-		return nil
+		return out, nil
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO jwtgate_login_failure AS f (key, failures, window_end)
+	rows, err := s.pool.Query(ctx, `INSERT INTO jwtgate_login_failure AS f (key, failures, window_end)
 		SELECT k, 1, $2 FROM unnest($1::text[]) AS k
 		ON CONFLICT (key) DO UPDATE SET
 			failures = CASE WHEN f.window_end <= $3 THEN 1 ELSE f.failures + 1 END,
-			window_end = CASE WHEN f.window_end <= $3 THEN excluded.window_end ELSE f.window_end END`,
+			window_end = CASE WHEN f.window_end <= $3 THEN excluded.window_end ELSE f.window_end END
+		RETURNING key, failures, window_end`,
 		keys, now.Add(window).UnixMilli(), now.UnixMilli())
 	if err != nil {
-		return s.fail(err, "counting a login failure")
+		return nil, s.fail(err, "counting a login failure")
+	}
+	found := map[string]store.FailureWindow{}
+	var (
+		k   string
+		n   int
+		end int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&k, &n, &end}, func() error {
+		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail(err, "counting a login failure")
+	}
+	for i, key := range keys {
+		out[i] = found[key]
+	}
+	return out, nil
+}
+
+// UncountLoginFailure takes back one count of each key (see store.Store).
+func (s *Store) UncountLoginFailure(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE jwtgate_login_failure SET failures = failures - 1
+		WHERE key = ANY($1) AND failures > 0`, keys); err != nil {
+		return s.fail(err, "taking back a login attempt")
 	}
 	return nil
 }

@@ -47,25 +47,46 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 	return out, nil
 }
 
-// AddLoginFailure counts a failure for each key (see store.Store). The
-// upsert is one statement per key, and SQLite serialises writers.
-func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+// AddLoginFailure counts a failure for each key and returns the windows
+// after the count (see store.Store). Each upsert returns its own row, and
+// SQLite serialises writers, so increment and read are one step.
+func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]store.FailureWindow, error) {
 	nowMs, endMs := now.UnixMilli(), now.Add(window).UnixMilli()
+	out := make([]store.FailureWindow, len(keys))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
-			_, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_login_failure" ("key", "failures", "window_end") VALUES (?, 1, ?)
+		for i, k := range keys {
+			var end int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO "jwtgate_login_failure" ("key", "failures", "window_end") VALUES (?, 1, ?)
 				ON CONFLICT ("key") DO UPDATE SET
 					"failures" = CASE WHEN "window_end" <= ? THEN 1 ELSE "failures" + 1 END,
-					"window_end" = CASE WHEN "window_end" <= ? THEN excluded."window_end" ELSE "window_end" END`,
-				k, endMs, nowMs, nowMs)
+					"window_end" = CASE WHEN "window_end" <= ? THEN excluded."window_end" ELSE "window_end" END
+				RETURNING "failures", "window_end"`,
+				k, endMs, nowMs, nowMs).Scan(&out[i].Failures, &end)
 			if err != nil {
 				return err
 			}
+			out[i].Ends = time.UnixMilli(end).UTC()
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: counting a login failure: %w", err)
+		return nil, fmt.Errorf("sqlite: counting a login failure: %w", err)
+	}
+	return out, nil
+}
+
+// UncountLoginFailure takes back one count of each key (see store.Store).
+func (s *Store) UncountLoginFailure(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	if _, err := s.exec(ctx, `UPDATE "jwtgate_login_failure" SET "failures" = "failures" - 1
+		WHERE "key" IN (`+placeholders(len(keys))+`) AND "failures" > 0`, args...); err != nil {
+		return fmt.Errorf("sqlite: taking back a login attempt: %w", err)
 	}
 	return nil
 }

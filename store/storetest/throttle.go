@@ -25,8 +25,13 @@ func testLoginFailures(t *testing.T, f Factory) {
 		t.Fatalf("no failures yet: %+v", got)
 	}
 	for i := 0; i < 3; i++ {
-		if err := s.AddLoginFailure(c, keys[:2], now.Add(time.Duration(i)*time.Minute), window); err != nil {
+		got, err := s.AddLoginFailure(c, keys[:2], now.Add(time.Duration(i)*time.Minute), window)
+		if err != nil {
 			t.Fatal(err)
+		}
+		want := store.FailureWindow{Failures: i + 1, Ends: now.Add(window)}
+		if len(got) != 2 || got[0] != want || got[1] != want {
+			t.Fatalf("failure %d returned %+v, want %+v twice", i+1, got, want)
 		}
 	}
 	got, err = f.Another(t, s).LoginFailures(c, keys, now.Add(5*time.Minute))
@@ -47,13 +52,23 @@ func testLoginFailures(t *testing.T, f Factory) {
 	if got, _ := s.LoginFailures(c, keys[:1], end); got[0] != (store.FailureWindow{}) {
 		t.Errorf("an ended window still counts: %+v", got)
 	}
-	if err := s.AddLoginFailure(c, keys[:1], end, window); err != nil {
+	if _, err := s.AddLoginFailure(c, keys[:1], end, window); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.LoginFailures(c, keys[:1], end); got[0] != (store.FailureWindow{Failures: 1, Ends: end.Add(window)}) {
 		t.Errorf("new window: %+v", got)
 	}
 
+	// UncountLoginFailure takes one count back, never below zero.
+	if err := s.UncountLoginFailure(c, keys[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LoginFailures(c, keys, now.Add(time.Minute)); got[1].Failures != 2 || got[2] != (store.FailureWindow{}) {
+		t.Errorf("after taking one back: %+v", got)
+	}
+	if _, err := s.AddLoginFailure(c, keys[1:2], now.Add(time.Minute), window); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.ClearLoginFailures(c, keys[:1]); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +90,9 @@ func testLoginFailures(t *testing.T, f Factory) {
 }
 
 // testLoginFailuresRace: concurrent failures from two handles are all
-// counted.
+// counted, and each call sees its own count: of n concurrent calls
+// exactly one sees each of 1..n, which is what lets the throttle decide
+// before hashing (increment, then check) without a check-then-act race.
 func testLoginFailuresRace(t *testing.T, f Factory) {
 	s := f.New(t)
 	other := f.Another(t, s)
@@ -84,7 +101,11 @@ func testLoginFailuresRace(t *testing.T, f Factory) {
 	keys := []string{"c:10.0.0.1", "u:10.0.0.1|bob"}
 	const n = 16
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	type result struct {
+		ws  []store.FailureWindow
+		err error
+	}
+	results := make(chan result, n)
 	for i := 0; i < n; i++ {
 		h := s
 		if i%2 == 1 {
@@ -93,14 +114,25 @@ func testLoginFailuresRace(t *testing.T, f Factory) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- h.AddLoginFailure(c, keys, now, time.Minute)
+			ws, err := h.AddLoginFailure(c, keys, now, time.Minute)
+			results <- result{ws, err}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	close(results)
+	seen := make([]map[int]bool, len(keys))
+	for i := range seen {
+		seen[i] = map[int]bool{}
+	}
+	for r := range results {
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		for i, w := range r.ws {
+			if seen[i][w.Failures] {
+				t.Errorf("%q: two concurrent calls both saw count %d", keys[i], w.Failures)
+			}
+			seen[i][w.Failures] = true
 		}
 	}
 	got, err := s.LoginFailures(c, keys, now)
@@ -110,6 +142,11 @@ func testLoginFailuresRace(t *testing.T, f Factory) {
 	for i := range keys {
 		if got[i].Failures != n {
 			t.Errorf("%q: %d failures counted, want %d", keys[i], got[i].Failures, n)
+		}
+		for k := 1; k <= n; k++ {
+			if !seen[i][k] {
+				t.Errorf("%q: no call saw count %d", keys[i], k)
+			}
 		}
 	}
 }

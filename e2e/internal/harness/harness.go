@@ -390,24 +390,11 @@ var client = &http.Client{
 // Do sends a request; headers are "Name: value" strings.
 func Do(t testing.TB, method, url string, body io.Reader, headers ...string) Response {
 	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range headers {
-		k, v, _ := strings.Cut(h, ":")
-		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	resp, err := client.Do(req)
+	r, err := DoWith(client, method, url, body, headers...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	return r
 }
 
 // PostForm sends an urlencoded body, as the seed's clients do.
@@ -443,3 +430,40 @@ func (g *Gateway) Login(t testing.TB, username, password string) (string, string
 
 // Bearer is the Authorization header line for a token.
 func Bearer(tok string) string { return "Authorization: Bearer " + tok }
+
+// ClientFrom returns an HTTP client whose connections come from the local
+// address ip (127.0.0.x works without setup: the loopback network is a
+// /8), so a test can play several clients on one machine. Each client
+// keeps up to conns connections.
+func ClientFrom(ip string, conns int) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost: conns},
+	}
+}
+
+// DoWith is Do with a given client; it returns the error instead of
+// failing the test, for load loops that run beside the test.
+func DoWith(c *http.Client, method, url string, body io.Reader, headers ...string) (Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return Response{}, err
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, nil
+}
