@@ -108,7 +108,11 @@ func TestConcurrency(t *testing.T) {
 // database were down.
 func TestLoginBurstOnHealthyDatabase(t *testing.T) {
 	db := newDatabase(t)
-	conf := harness.ExampleCaddyfile(t, "db_timeout 1s", "hash_workers 1", "hash_queue 64", "hash_per_client 64", "hash_wait 10s")
+	conf := harness.ExampleCaddyfile(t, "db_timeout 1s", "hash_workers 1", "hash_queue 64", "hash_per_client 64", "hash_wait 10s",
+		// Every attempt counts before its hash: ten at once would pass
+		// the per-account limit (5) before the first success took its
+		// count back.
+		"login_throttle {", "\tper_account 20", "}")
 	g := startGateways(t, 1, gatewayOptions{conf: conf, env: map[string]string{"DATABASE_URL": dbURL(t, db)}})[0]
 	pw := secret("a password", "Hana-pass-0f3b8e")
 	g.createSuperuser(t, "hana", pw)
