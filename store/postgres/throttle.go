@@ -21,21 +21,8 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 	if err != nil {
 		return nil, s.fail(err, "reading login failures")
 	}
-	found := map[string]store.FailureWindow{}
-	var (
-		k   string
-		n   int
-		end int64
-	)
-	_, err = pgx.ForEachRow(rows, []any{&k, &n, &end}, func() error {
-		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
-		return nil
-	})
-	if err != nil {
+	if err := windows(rows, keys, out); err != nil {
 		return nil, s.fail(err, "reading login failures")
-	}
-	for i, key := range keys {
-		out[i] = found[key]
 	}
 	return out, nil
 }
@@ -58,21 +45,8 @@ func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Tim
 	if err != nil {
 		return nil, s.fail(err, "counting a login failure")
 	}
-	found := map[string]store.FailureWindow{}
-	var (
-		k   string
-		n   int
-		end int64
-	)
-	_, err = pgx.ForEachRow(rows, []any{&k, &n, &end}, func() error {
-		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
-		return nil
-	})
-	if err != nil {
+	if err := windows(rows, keys, out); err != nil {
 		return nil, s.fail(err, "counting a login failure")
-	}
-	for i, key := range keys {
-		out[i] = found[key]
 	}
 	return out, nil
 }
@@ -98,4 +72,23 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
 		return s.fail(err, "clearing login failures")
 	}
 	return nil
+}
+
+// windows reads (key, failures, window_end) rows into out, in the order
+// of keys; a key without a row keeps its zero window.
+func windows(rows pgx.Rows, keys []string, out []store.FailureWindow) error {
+	found := map[string]store.FailureWindow{}
+	var (
+		k   string
+		n   int
+		end int64
+	)
+	_, err := pgx.ForEachRow(rows, []any{&k, &n, &end}, func() error {
+		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
+		return nil
+	})
+	for i, key := range keys {
+		out[i] = found[key]
+	}
+	return err
 }
