@@ -23,3 +23,22 @@ func TestLogUsername(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURL: no password of a PostgreSQL URL or key=value DSN reaches
+// a log line.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://app:s3cret@db:5432/django":                                   "postgres://app:xxxxx@db:5432/django",
+		"postgres://app@db/django?password=s3cret&sslmode=verify-full":           "postgres://app@db/django?password=xxxxx&sslmode=verify-full",
+		"postgres://db/django?sslpassword=s3cret&sslkey=%2Fk.pem":                "postgres://db/django?sslkey=%2Fk.pem&sslpassword=xxxxx",
+		"host=db user=app password=s3cret dbname=django":                         "host=db user=app password=xxxxx dbname=django",
+		"host=db password = 's3 c\\'ret' sslpassword=s3cret dbname=django":       "host=db password=xxxxx sslpassword=xxxxx dbname=django",
+		"postgres://app:s3cret@db:5432/django?PassWord=s3cret&connect_timeout=5": "postgres://app:xxxxx@db:5432/django?PassWord=xxxxx&connect_timeout=5",
+		"postgres://app:s3cret@[bad":                                             "(an unparsable database URL)",
+	} {
+		got := redactURL(in)
+		if got != want || strings.Contains(got, "s3") {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

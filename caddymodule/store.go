@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -259,19 +261,32 @@ func (w *loggingWatcher) Error(err error) {
 	w.Index.Error(err)
 }
 
-// redactURL hides the password of a database URL.
+// redactURL hides the passwords of a database URL or key=value DSN: the
+// URL's user password and every parameter whose name ends in "password"
+// (password, sslpassword), in a URL's query or as key=value.
 func redactURL(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
+	if strings.Contains(u, "://") {
+		if pu, err := url.Parse(u); err == nil {
+			if _, ok := pu.User.Password(); ok {
+				pu.User = url.UserPassword(pu.User.Username(), "xxxxx")
+			}
+			q := pu.Query()
+			for k := range q {
+				if strings.HasSuffix(strings.ToLower(k), "password") {
+					q.Set(k, "xxxxx")
+				}
+			}
+			pu.RawQuery = q.Encode()
+			return pu.String()
+		}
+		return "(an unparsable database URL)"
 	}
-	cred := u[scheme+3 : at]
-	if i := strings.IndexByte(cred, ':'); i >= 0 {
-		return u[:scheme+3] + cred[:i] + ":xxxxx" + u[at:]
-	}
-	return u
+	return dsnPassword.ReplaceAllString(u, "${1}=xxxxx")
 }
+
+// dsnPassword matches a password parameter of a key=value DSN, its value
+// bare or single-quoted (with backslash escapes).
+var dsnPassword = regexp.MustCompile(`(?i)(\b\w*password)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
 func prefixForError(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
