@@ -113,7 +113,7 @@ func boolWord(b bool) string {
 // startReference runs the reference in mode m on a copy of the template
 // database: gunicorn in the foreground, 2 sync workers, stopped by PID when
 // the test ends.
-func startReference(t *testing.T, m mode, template string) *side {
+func startReference(t *testing.T, m mode, template string, extraEnv ...string) *side {
 	t.Helper()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "db.sqlite3")
@@ -127,6 +127,7 @@ func startReference(t *testing.T, m mode, template string) *side {
 		"JWT_ACCESS_LIFETIME_S=300",
 		"JWT_REFRESH_LIFETIME_S=86400",
 	)
+	env = append(env, extraEnv...)
 	p := harness.StartProc(t, env, djangoref.Python(), "-m", "gunicorn",
 		"--chdir", djangoref.Dir(), "--workers", "2", "--bind", addr, "django_ref.wsgi:application")
 	harness.WaitReady(t, p, "http://"+addr+"/movieapi/movie/")
@@ -165,17 +166,17 @@ func copyFile(t *testing.T, from, to string) {
 // caddyfile is the example Caddyfile with one line added, so that the one
 // setting the example has no variable for (register_validate_password)
 // comes from the environment as the others do.
-func caddyfile(t *testing.T) string {
-	return harness.ExampleCaddyfile(t, "register_validate_password {$REGISTER_VALIDATE_PASSWORD:false}")
+func caddyfile(t *testing.T, extra ...string) string {
+	return harness.ExampleCaddyfile(t, append([]string{"register_validate_password {$REGISTER_VALIDATE_PASSWORD:false}"}, extra...)...)
 }
 
 // startGateway runs the gateway in mode m in front of upstream-example,
 // with the reference's users: siva/siva (superuser, id 1) and
 // inactive_user (id 2, deactivated), made with the CLI as an operator
 // would.
-func startGateway(t *testing.T, m mode) *side {
+func startGateway(t *testing.T, m mode, extraLines ...string) *side {
 	t.Helper()
-	conf := caddyfile(t)
+	conf := caddyfile(t, extraLines...)
 	up := harness.StartUpstream(t)
 	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Upstream: up, Env: map[string]string{
 		"JWT_SIGNING_KEY":            sharedKey,
