@@ -57,6 +57,20 @@ func TestKeyRotationThroughReload(t *testing.T) {
 	var calls, refused atomic.Int64
 	var mu sync.Mutex
 	var firstRefusal string
+	// count records an answer; false when it refused.
+	count := func(what string, r *http.Response) bool {
+		calls.Add(1)
+		if r.StatusCode == 200 {
+			return true
+		}
+		refused.Add(1)
+		mu.Lock()
+		if firstRefusal == "" {
+			firstRefusal = what + ": " + r.Status
+		}
+		mu.Unlock()
+		return false
+	}
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -71,14 +85,7 @@ func TestKeyRotationThroughReload(t *testing.T) {
 				var body struct{ Access string }
 				json.NewDecoder(r.Body).Decode(&body)
 				r.Body.Close()
-				calls.Add(1)
-				if r.StatusCode != 200 {
-					refused.Add(1)
-					mu.Lock()
-					if firstRefusal == "" {
-						firstRefusal = "refresh: " + r.Status
-					}
-					mu.Unlock()
+				if !count("refresh", r) {
 					continue
 				}
 				req, _ := http.NewRequest("GET", g.URL+"/movieapi/movie/1/", nil)
@@ -88,15 +95,7 @@ func TestKeyRotationThroughReload(t *testing.T) {
 					continue
 				}
 				resp.Body.Close()
-				calls.Add(1)
-				if resp.StatusCode != 200 {
-					refused.Add(1)
-					mu.Lock()
-					if firstRefusal == "" {
-						firstRefusal = "protected route: " + resp.Status
-					}
-					mu.Unlock()
-				}
+				count("protected route", resp)
 			}
 		}()
 	}
