@@ -59,12 +59,16 @@ func serveSync(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`body must be {"user_id": <id>}`)}
 	}
 	a := running.Load()
-	if a == nil || a.store == nil {
+	var rt *runtime
+	if a != nil {
+		rt = a.rt.Load()
+	}
+	if rt == nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: errors.New("no jwtgate app is running")}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	if err := syncUser(ctx, a.store.store, a.store.users, req.UserID); err != nil {
+	if err := syncUser(ctx, rt.store.store, rt.store.users, req.UserID); err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -5,18 +5,20 @@
 package caddymodule
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/password"
 	"github.com/jwtgate/jwtgate/simplejwt"
-	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/throttle"
 	"github.com/jwtgate/jwtgate/token"
 )
@@ -251,14 +253,42 @@ type App struct {
 	// RetryAfter is the Retry-After of 503 answers. Default 5s.
 	RetryAfter caddy.Duration `json:"retry_after,omitempty"`
 
+	cfg settings
+	// codec is built in Provision, for the checks and for jwt_jwks; with a
+	// generated key it holds a throwaway HMAC key (HMAC keys are never
+	// published) and Start builds the real one.
 	codec    *token.Codec
-	store    *storeHandle
-	storeKey string
-	auth     *simplejwt.Authenticator
-	service  *simplejwt.Service
+	ctx      caddy.Context
 	identity identityHeaders
 	metrics  *metrics
 	logger   *zap.Logger
+	gate     *password.Gate
+	// notStarted answers requests that arrive before Start (Caddy starts
+	// its apps in no fixed order).
+	notStarted *drf.Error
+
+	storeKey string                   // the pooled store Cleanup lets go of
+	rt       *atomic.Pointer[runtime] // set by Start; a pointer, as App is copied by value in CaddyModule
+}
+
+// settings is the App's configuration resolved once, in Provision:
+// placeholders replaced, defaults filled in by the package that owns each
+// setting, and checked. Start and the handlers use it as is.
+type settings struct {
+	token    token.Config       // SigningKey is nil when Start generates it
+	keyPath  string             // where Start keeps a generated signing key
+	views    simplejwt.Settings // resolved: DBTimeout, RetryAfter … set
+	store    resolvedStore
+	throttle *throttle.Config // nil: no login throttle
+}
+
+// runtime is what Start builds on the resolved settings: the codec with
+// its key, the store and the views. The handlers read it atomically.
+type runtime struct {
+	codec   *token.Codec
+	store   *storeHandle
+	auth    *simplejwt.Authenticator
+	service *simplejwt.Service
 }
 
 // CaddyModule returns the Caddy module information.
@@ -269,89 +299,141 @@ func (App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds the codec, opens (or reuses) the store and sets up the
-// views.
+// Provision resolves and checks the settings and builds what has no side
+// effect. It opens no database and writes no file, so `caddy validate`
+// and `caddy adapt --validate` leave nothing behind: the store, its
+// migration, a generated signing key and the user feed start in Start.
 func (a *App) Provision(ctx caddy.Context) error {
+	a.ctx = ctx
 	a.logger = ctx.Logger(a)
-	repl := caddy.NewReplacer()
+	a.rt = new(atomic.Pointer[runtime])
+	var err error
+	if a.cfg, err = a.resolve(caddy.NewReplacer()); err != nil {
+		return err
+	}
+	if a.identity, err = newIdentityHeaders(a, a.cfg.token.ExtraClaims); err != nil {
+		return err
+	}
+	var errs []error
+	a.metrics, errs = registerMetrics(ctx.GetMetricsRegistry())
+	for _, err := range errs {
+		a.logger.Warn("a jwtgate metric is not exported", zap.Error(err))
+	}
+	a.gate = password.NewGate(a.HashWorkers, a.HashQueue, a.HashPerClient, time.Duration(a.HashWait))
+	a.notStarted = simplejwt.ServiceUnavailable(a.cfg.views.RetryAfter)
+	return nil
+}
 
-	cfg, err := a.tokenConfig(repl)
+// resolve turns the App's fields into settings, checking each with the
+// package that owns it.
+func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
+	var s settings
+	version, err := simplejwt.ParseVersion(a.SimplejwtVersion)
 	if err != nil {
-		return err
+		return s, err
 	}
-	a.codec, err = token.New(cfg)
+	s.views, err = simplejwt.Settings{
+		Version:                   version,
+		AllowInactive:             a.CheckUserIsActive != nil && !*a.CheckUserIsActive,
+		HeaderName:                a.AuthHeaderName,
+		HeaderTypes:               a.AuthHeaderTypes,
+		Cookie:                    a.TokenCookie,
+		Query:                     a.TokenQuery,
+		PassAuthorization:         a.PassAuthorization,
+		RotateRefreshTokens:       a.RotateRefreshTokens,
+		BlacklistAfterRotation:    a.BlacklistAfterRotation,
+		UpdateLastLogin:           a.UpdateLastLogin,
+		RehashPasswords:           a.RehashPasswords,
+		UserIDField:               a.UserIDField,
+		ValidatePasswords:         a.RegisterValidatePassword,
+		MaxBodyBytes:              a.MaxBodySize,
+		DBTimeout:                 time.Duration(a.DBTimeout),
+		RetryAfter:                time.Duration(a.RetryAfter),
+		RefreshTokenReuseInterval: time.Duration(a.RefreshTokenReuseInterval),
+	}.Resolve()
 	if err != nil {
-		return err
+		return s, err
 	}
+	if s.views.Locales, err = a.locales(repl); err != nil {
+		return s, err
+	}
+	if s.token, s.keyPath, err = a.tokenConfig(repl); err != nil {
+		return s, err
+	}
+	// Build a codec now so that every token setting is checked by
+	// `caddy validate`; with a generated key, on a throwaway key of the
+	// same kind (nothing is written).
+	check := s.token
+	if s.keyPath != "" {
+		k, err := NewHMACKey()
+		if err != nil {
+			return s, err
+		}
+		check.SigningKey = []byte(k)
+	}
+	if a.codec, err = token.New(check); err != nil {
+		return s, err
+	}
+	if s.store, err = a.Store.resolve(repl, s.views.UserIDField == "username"); err != nil {
+		return s, err
+	}
+	s.throttle, err = a.LoginThrottle.resolve()
+	return s, err
+}
 
-	rs, err := a.Store.resolve(repl, a.UserIDField == "username")
-	if err != nil {
-		return err
+// Start generates the signing key if asked to, opens (or reuses) the
+// store, migrates it and starts its user feed, then builds the views. A
+// database that does not answer delays it by at most db_timeout: the
+// gateway then starts anyway, answers 503 where it needs the database,
+// and keeps trying in the background.
+func (a *App) Start() error {
+	codec := a.codec
+	if a.cfg.keyPath != "" {
+		tc := a.cfg.token
+		key, err := generatedKey(a.cfg.keyPath, a.logger)
+		if err != nil {
+			return err
+		}
+		tc.SigningKey = key
+		if codec, err = token.New(tc); err != nil {
+			return err
+		}
 	}
-	key := rs.poolKey()
-	a.store, err = loadStore(rs, key, a.logger)
+	ctx, cancel := context.WithTimeout(a.ctx, a.cfg.views.DBTimeout)
+	defer cancel()
+	key := a.cfg.store.poolKey()
+	h, err := loadStore(ctx, a.cfg.store, key, a.logger)
 	if err != nil {
 		return err
 	}
 	a.storeKey = key // what Cleanup lets go of
-	a.waitForUsers()
+	select {
+	case <-h.users.Ready():
+	case <-ctx.Done():
+		a.logger.Warn("the user table is not in memory yet; protected routes answer 503 until the database answers",
+			zap.Duration("waited", a.cfg.views.DBTimeout))
+	}
+	a.metrics.users.set(h.users)
 
-	a.metrics = registerMetrics(ctx.GetMetricsRegistry(), a.store.users)
-
+	var th *throttle.Throttle
+	if a.cfg.throttle != nil {
+		if th, err = throttle.New(h.store, *a.cfg.throttle); err != nil {
+			return err
+		}
+	}
+	auth, err := simplejwt.NewAuthenticator(codec, h.users, a.cfg.views)
+	if err != nil {
+		return err
+	}
 	passwords := password.DefaultSet(a.PasswordIterations)
 	passwords.OnHash = a.metrics.hashed
-	th, err := a.LoginThrottle.build(a.store.store)
-	if err != nil {
-		return err
-	}
-
-	version, err := simplejwt.ParseVersion(a.SimplejwtVersion)
-	if err != nil {
-		return err
-	}
-	allowInactive := a.CheckUserIsActive != nil && !*a.CheckUserIsActive
-	locales, err := a.locales(repl)
-	if err != nil {
-		return err
-	}
-	a.auth, err = simplejwt.NewAuthenticator(a.codec, a.store.users, simplejwt.AuthenticatorConfig{
-		Version:       version,
-		AllowInactive: allowInactive,
-		Locales:       locales,
-		HeaderName:    a.AuthHeaderName,
-		HeaderTypes:   a.AuthHeaderTypes,
-		Cookie:        a.TokenCookie,
-		Query:         a.TokenQuery,
-		ByUsername:    a.UserIDField == "username",
-		RetryAfter:    time.Duration(a.RetryAfter),
-	})
-	if err != nil {
-		return err
-	}
-	a.identity, err = newIdentityHeaders(a, cfg.ExtraClaims)
-	if err != nil {
-		return err
-	}
-	a.service, err = simplejwt.NewService(simplejwt.Config{
-		Codec: a.codec, Store: a.store.store, Passwords: passwords, Users: a.store.users, Auth: a.auth,
-		Settings: simplejwt.Settings{
-			Version:                   version,
-			AllowInactive:             allowInactive,
-			RotateRefreshTokens:       a.RotateRefreshTokens,
-			BlacklistAfterRotation:    a.BlacklistAfterRotation,
-			UpdateLastLogin:           a.UpdateLastLogin,
-			RehashPasswords:           a.RehashPasswords,
-			UserIDField:               a.UserIDField,
-			ValidatePasswords:         a.RegisterValidatePassword,
-			MaxBodyBytes:              a.MaxBodySize,
-			DBTimeout:                 time.Duration(a.DBTimeout),
-			RetryAfter:                time.Duration(a.RetryAfter),
-			RefreshTokenReuseInterval: time.Duration(a.RefreshTokenReuseInterval),
-		},
+	service, err := simplejwt.NewService(simplejwt.Config{
+		Codec: codec, Store: h.store, Passwords: passwords, Users: h.users, Auth: auth,
+		Settings: a.cfg.views,
 		Logger:   a.logger,
-		Locales:  locales,
+		Locales:  a.cfg.views.Locales,
 		Throttle: th,
-		HashGate: password.NewGate(a.HashWorkers, a.HashQueue, a.HashPerClient, time.Duration(a.HashWait)),
+		HashGate: a.gate,
 		ClientIP: a.clientKey,
 		Hooks: simplejwt.Hooks{
 			View: a.metrics.view,
@@ -381,7 +463,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 			ReuseDetected: func(int64, string) { a.metrics.reuseDetected.Inc() },
 		},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service})
+	running.Store(a) // the app the admin endpoint's /jwtgate/sync applies changes to
+	return nil
 }
 
 // locales reads the catalogs of LocaleDirs; nil when there are none.
@@ -430,8 +517,9 @@ type ThrottleConfig struct {
 	Window caddy.Duration `json:"window,omitempty"`
 }
 
-// build returns the throttle the config describes, or nil when disabled.
-func (c *ThrottleConfig) build(s store.Store) (*throttle.Throttle, error) {
+// resolve returns the throttle settings the config describes, checked,
+// or nil when disabled.
+func (c *ThrottleConfig) resolve() (*throttle.Config, error) {
 	cfg := throttle.DefaultConfig()
 	if c != nil {
 		if c.Disabled {
@@ -456,50 +544,29 @@ func (c *ThrottleConfig) build(s store.Store) (*throttle.Throttle, error) {
 			cfg.Window = time.Duration(c.Window)
 		}
 	}
-	t, err := throttle.New(s, cfg)
-	if err != nil {
+	// throttle.New owns the checks; the store comes in Start.
+	if _, err := throttle.New(nil, cfg); err != nil {
 		return nil, fmt.Errorf("login_throttle: %w", err)
 	}
-	return t, nil
+	return &cfg, nil
 }
 
-// waitForUsers waits, at most db_timeout, until the store's user table is
-// in memory. Caddy keeps serving the previous config until Provision
-// returns, so a reload onto a new store does not answer 503 while the
-// users load; a database that is down only delays the start.
-func (a *App) waitForUsers() {
-	wait := time.Duration(a.DBTimeout)
-	if wait <= 0 {
-		wait = 5 * time.Second
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-a.store.users.Ready():
-	case <-t.C:
-		a.logger.Warn("the user table is not in memory yet; protected routes answer 503 until the database answers",
-			zap.Duration("waited", wait))
-	}
-}
-
-// tokenConfig turns the settings into the codec's configuration.
-func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
-	cfg := token.DefaultConfig()
+// tokenConfig turns the settings into the codec's configuration; token.New
+// fills in nothing and checks everything. keyPath is set when the signing
+// key is to be generated in Start.
+func (a *App) tokenConfig(repl *caddy.Replacer) (cfg token.Config, keyPath string, err error) {
+	cfg = token.DefaultConfig()
 	if len(a.Keys) != 0 {
-		keys, err := a.keySet(repl)
-		if err != nil {
-			return cfg, err
+		if cfg.Keys, err = a.keySet(repl); err != nil {
+			return cfg, "", err
 		}
-		cfg.Keys = keys
 	} else {
 		if a.Algorithm != "" {
 			cfg.Algorithm = a.Algorithm
 		}
-		key, err := a.signingKey(repl, cfg.Algorithm)
-		if err != nil {
-			return cfg, err
+		if cfg.SigningKey, keyPath, err = a.signingKey(repl, cfg.Algorithm); err != nil {
+			return cfg, "", err
 		}
-		cfg.SigningKey = key
 		if a.VerifyingKey != "" {
 			cfg.VerifyingKey = []byte(repl.ReplaceKnown(a.VerifyingKey, ""))
 		}
@@ -510,14 +577,8 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
 	if a.RefreshTokenLifetime != 0 {
 		cfg.RefreshLifetime = time.Duration(a.RefreshTokenLifetime)
 	}
-	if cfg.AccessLifetime <= 0 || cfg.RefreshLifetime <= 0 {
-		return cfg, fmt.Errorf("token lifetimes must be positive durations, such as 5m and 24h")
-	}
 	cfg.Audience = repl.ReplaceKnown(a.Audience, "")
 	cfg.Issuer = repl.ReplaceKnown(a.Issuer, "")
-	if a.Leeway < 0 {
-		return cfg, fmt.Errorf("leeway must not be negative")
-	}
 	cfg.Leeway = time.Duration(a.Leeway)
 	if a.UserIDClaim != "" {
 		cfg.UserIDClaim = a.UserIDClaim
@@ -528,25 +589,16 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (token.Config, error) {
 	if a.JTIClaim != nil {
 		cfg.JTIClaim = *a.JTIClaim
 	}
-	switch a.UserIDField {
-	case "", "id", "username":
-	default:
-		return cfg, fmt.Errorf(`user_id_field must be "id" or "username", not %q`, a.UserIDField)
-	}
 	for claim := range a.ClaimHeaders {
 		cfg.ExtraClaims = append(cfg.ExtraClaims, claim)
 	}
-	return cfg, nil
+	return cfg, keyPath, nil
 }
 
-// Start implements caddy.App; the work happens in Provision. It makes this
-// app the one the admin endpoint's /jwtgate/sync applies changes to.
-func (a *App) Start() error {
-	running.Store(a)
-	return nil
-}
-
-// Stop implements caddy.App.
+// Stop implements caddy.App: the admin endpoint's /jwtgate/sync no longer
+// applies changes to this app. The store outlives a config (a reload
+// reuses it): Cleanup lets go of it, and the last config using it closes
+// it.
 func (a *App) Stop() error {
 	running.CompareAndSwap(a, nil)
 	return nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/simplejwt"
-	"github.com/jwtgate/jwtgate/token"
 )
 
 func init() {
@@ -102,41 +101,37 @@ const authVar = "jwtgate.authenticated"
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	app := h.app
+	rt := app.rt.Load()
+	if rt == nil { // a request before the app's Start
+		return refuse(w, r, app.notStarted)
+	}
 	if h.ForwardAuth {
-		return h.decide(w, r)
+		return h.decide(w, r, rt)
 	}
 	if prior, ok := caddyhttp.GetVar(r.Context(), authVar).(bool); ok {
 		if !prior && simplejwt.RequiresUser(h.policy, r) {
-			app.metrics.authOutcome(simplejwt.NotProvided)
-			w, done := drf.Indenting(w, r)
-			app.auth.NotProvided(r).Write(w)
-			done()
-			return nil
+			res := rt.auth.NotProvided(r)
+			app.metrics.authOutcome(res.Outcome)
+			return refuse(w, r, res.Err())
 		}
 		return next.ServeHTTP(w, r)
 	}
 	app.identity.strip(r.Header)
 
-	var res simplejwt.Result
-	app.auth.Check(r, h.policy, time.Now(), &res)
+	res := rt.auth.Check(r, h.policy, time.Now())
 	app.metrics.authOutcome(res.Outcome)
 	if e := res.Err(); e != nil {
-		app.auth.Release(&res)
-		w, done := drf.Indenting(w, r)
-		e.Write(w)
-		done()
-		return nil
+		return refuse(w, r, e)
 	}
 	if res.Outcome == simplejwt.Authenticated {
-		app.setIdentity(r, &res)
+		app.setIdentity(r, &res.Identity)
 	}
-	app.auth.Release(&res)
 	caddyhttp.SetVar(r.Context(), authVar, res.Outcome == simplejwt.Authenticated)
 	return next.ServeHTTP(w, r)
 }
 
 // decide answers a front proxy's forward-auth subrequest (see ForwardAuth).
-func (h *Auth) decide(w http.ResponseWriter, r *http.Request) error {
+func (h *Auth) decide(w http.ResponseWriter, r *http.Request, rt *runtime) error {
 	app := h.app
 	r.Method = originalMethod(r.Header)
 	if uri := firstHeader(r.Header, "X-Original-Uri", "X-Forwarded-Uri"); strings.HasPrefix(uri, "/") {
@@ -145,20 +140,15 @@ func (h *Auth) decide(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	app.identity.strip(r.Header)
-	var res simplejwt.Result
-	app.auth.Check(r, h.policy, time.Now(), &res)
+	res := rt.auth.Check(r, h.policy, time.Now())
 	app.metrics.authOutcome(res.Outcome)
-	defer app.auth.Release(&res)
 	if e := res.Err(); e != nil {
-		w, done := drf.Indenting(w, r)
-		e.Write(w)
-		done()
-		return nil
+		return refuse(w, r, e)
 	}
 	out := w.Header()
 	out.Set("Cache-Control", "no-store")
 	if res.Outcome == simplejwt.Authenticated {
-		app.setIdentity(r, &res)
+		app.setIdentity(r, &res.Identity)
 		for _, name := range append([]string{app.identity.userID, app.identity.username}, app.identity.claims...) {
 			if v, ok := r.Header[name]; ok && name != "" {
 				out[name] = v
@@ -190,27 +180,30 @@ func firstHeader(h http.Header, names ...string) string {
 	return ""
 }
 
+// refuse writes simplejwt's refusal.
+func refuse(w http.ResponseWriter, r *http.Request, e *drf.Error) error {
+	w, done := drf.Indenting(w, r)
+	e.Write(w)
+	done()
+	return nil
+}
+
 // setIdentity tells the upstream, and later handlers, who the user is.
-func (a *App) setIdentity(r *http.Request, res *simplejwt.Result) {
-	id := strconv.FormatInt(res.User.ID, 10)
+func (a *App) setIdentity(r *http.Request, id *simplejwt.Identity) {
+	uid := strconv.FormatInt(id.User.ID, 10)
 	h := r.Header
-	h[a.identity.userID] = []string{id}
+	h[a.identity.userID] = []string{uid}
 	if a.identity.username != "" {
-		h[a.identity.username] = []string{res.User.Username}
+		h[a.identity.username] = []string{id.User.Username}
 	}
 	for i, name := range a.identity.claims {
-		if raw := res.Claim(i); raw != nil {
-			if v, ok := token.HeaderValue(raw); ok {
-				h[name] = []string{v}
-			}
+		if v := id.Claims[i]; v != "" {
+			h[name] = []string{v}
 		}
 	}
-	if !a.PassAuthorization {
-		a.auth.RemoveToken(r, res)
-	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", id)
-		repl.Set("http.auth.user.username", res.User.Username)
+		repl.Set("http.auth.user.id", uid)
+		repl.Set("http.auth.user.username", id.User.Username)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,11 +31,13 @@ func newBenchAuth(tb testing.TB, policy simplejwt.Policy) (*Auth, *token.Codec) 
 	}
 	users := userindex.New(false)
 	users.Reset([]store.UserState{{ID: 1, Username: "siva", IsActive: true}, {ID: 2, Username: "bob", IsActive: false}})
-	auth, err := simplejwt.NewAuthenticator(codec, users, simplejwt.AuthenticatorConfig{})
+	auth, err := simplejwt.NewAuthenticator(codec, users, simplejwt.Settings{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	app := &App{codec: codec, auth: auth, metrics: registerMetrics(nil, users), UsernameHeader: "X-Username"}
+	m, _ := registerMetrics(nil)
+	app := &App{metrics: m, UsernameHeader: "X-Username", rt: new(atomic.Pointer[runtime])}
+	app.rt.Store(&runtime{codec: codec, auth: auth})
 	if app.identity, err = newIdentityHeaders(app, nil); err != nil {
 		tb.Fatal(err)
 	}

@@ -137,16 +137,20 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if !strings.HasPrefix(p, e.Prefix) {
 		return next.ServeHTTP(w, r)
 	}
-	if v, ok := e.routes[p]; ok {
-		defer e.app.store.acquire()()
+	v, isView := e.routes[p]
+	id, isSession := e.sessionDetail(p)
+	if isView || isSession {
+		rt := e.app.rt.Load()
+		if rt == nil { // a request before the app's Start
+			return refuse(w, r, e.app.notStarted)
+		}
+		defer rt.store.acquire()()
 		e.app.identity.strip(r.Header)
-		e.app.service.ServeView(v, w, r)
-		return nil
-	}
-	if id, ok := e.sessionDetail(p); ok {
-		defer e.app.store.acquire()()
-		e.app.identity.strip(r.Header)
-		e.app.service.ServeSession(id, w, r)
+		if isView {
+			rt.service.ServeView(v, w, r)
+		} else {
+			rt.service.ServeSession(id, w, r)
+		}
 		return nil
 	}
 	if _, ok := e.routes[p+"/"]; ok && !strings.HasSuffix(p, "/") {

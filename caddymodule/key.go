@@ -15,25 +15,29 @@ import (
 )
 
 // signingKey resolves the signing key: the configured value after
-// placeholder replacement, or with GenerateSigningKey a key kept in the
-// data directory. An empty key refuses to start.
-func (a *App) signingKey(repl *caddy.Replacer, alg string) ([]byte, error) {
-	key := repl.ReplaceKnown(a.SigningKey, "")
-	if strings.TrimSpace(key) != "" {
-		return []byte(key), nil
+// placeholder replacement, or with GenerateSigningKey the path of a key
+// Start keeps in the data directory. An empty key refuses to start.
+func (a *App) signingKey(repl *caddy.Replacer, alg string) (key []byte, generatedPath string, err error) {
+	if k := repl.ReplaceKnown(a.SigningKey, ""); strings.TrimSpace(k) != "" {
+		return []byte(k), "", nil
 	}
 	if !a.GenerateSigningKey {
-		return nil, errors.New("signing_key is empty: set it (for example signing_key {env.JWT_SIGNING_KEY} " +
+		return nil, "", errors.New("signing_key is empty: set it (for example signing_key {env.JWT_SIGNING_KEY} " +
 			"with at least 32 random bytes, from `caddy gen-signing-key`), or enable generate_signing_key for a demo")
 	}
 	if !strings.HasPrefix(alg, "HS") {
-		return nil, fmt.Errorf("generate_signing_key only makes HMAC keys; %s needs a PEM private key in signing_key", alg)
+		return nil, "", fmt.Errorf("generate_signing_key only makes HMAC keys; %s needs a PEM private key in signing_key", alg)
 	}
-	path := filepath.Join(caddy.AppDataDir(), "jwtgate", "signing_key")
+	return nil, filepath.Join(caddy.AppDataDir(), "jwtgate", "signing_key"), nil
+}
+
+// generatedKey reads the generated signing key at path, generating and
+// keeping it (mode 0600) on first start.
+func generatedKey(path string, log *zap.Logger) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		a.logger.Warn("using the generated signing key in the data directory; set signing_key to share one key between instances",
+		log.Warn("using the generated signing key in the data directory; set signing_key to share one key between instances",
 			zap.String("path", path))
 		return []byte(strings.TrimSpace(string(b))), nil
 	case !errors.Is(err, fs.ErrNotExist):
@@ -59,7 +63,7 @@ func (a *App) signingKey(repl *caddy.Replacer, alg string) ([]byte, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("keeping the generated signing key: %w", err)
 	}
-	a.logger.Warn("signing_key is empty: generated a random key and kept it in the data directory; "+
+	log.Warn("signing_key is empty: generated a random key and kept it in the data directory; "+
 		"set signing_key (e.g. JWT_SIGNING_KEY) to share one key with other instances and with Django",
 		zap.String("path", path))
 	return []byte(gen), nil

@@ -43,7 +43,7 @@ func TestKeySetConfig(t *testing.T) {
 		SignWith: "ed", VerifyWithoutKID: "django",
 	}
 	repl := caddy.NewReplacer()
-	cfg, err := a.tokenConfig(repl)
+	cfg, _, err := a.tokenConfig(repl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestKeySetConfig(t *testing.T) {
 		a2 := *a
 		a2.Keys = append([]KeyConfig(nil), a.Keys...)
 		b.edit(&a2)
-		cfg, err := a2.tokenConfig(repl)
+		cfg, _, err := a2.tokenConfig(repl)
 		if err == nil {
 			_, err = token.New(cfg)
 		}

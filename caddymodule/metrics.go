@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 
@@ -69,22 +70,24 @@ func newMetrics() *metrics {
 	return m
 }
 
-// registerMetrics registers the collectors on reg (a registry that
-// already has them is fine) and points the users gauge at index.
-func registerMetrics(reg prometheus.Registerer, index *userindex.Index) *metrics {
+// registerMetrics registers the collectors on reg. A registry that
+// already has them is fine; the other failures (a clash with another
+// module's metric) are returned for the caller to report: they are not
+// worth refusing to start over, the metric is then just not exported.
+func registerMetrics(reg prometheus.Registerer) (*metrics, []error) {
 	metricsOnce.Do(func() { theMetrics = newMetrics() })
 	m := theMetrics
-	m.users.set(index)
 	if reg == nil {
-		return m
+		return m, nil
 	}
+	var errs []error
 	for _, c := range []prometheus.Collector{m.auth, m.views, m.hashes, m.loginFailures, m.loginThrottled, m.hashBusy, m.reuseDetected, m.users} {
-		// Already registered (the same config provisioned twice) is fine,
-		// and a clash with another module's metric is not worth refusing
-		// to start over: the metric is then just not exported.
-		_ = reg.Register(c)
+		var already prometheus.AlreadyRegisteredError
+		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
+			errs = append(errs, err)
+		}
 	}
-	return m
+	return m, errs
 }
 
 func (m *metrics) authOutcome(o simplejwt.Outcome) {

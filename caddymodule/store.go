@@ -175,11 +175,11 @@ func (r resolvedStore) poolKey() string {
 
 // loadStore returns the pooled store for r under key (r.poolKey(), which
 // Cleanup must pass to stores.Delete), opening it (and migrating it, and
-// starting its user feed) if no loaded config uses it yet.
-func loadStore(r resolvedStore, key string, log *zap.Logger) (*storeHandle, error) {
+// starting its user feed) if no loaded config uses it yet. ctx bounds the
+// opening and the migration; the feed lives until the last config using
+// the store lets go of it.
+func loadStore(ctx context.Context, r resolvedStore, key string, log *zap.Logger) (*storeHandle, error) {
 	v, loaded, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
 		s, err := r.open(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("opening %s: %w", r.describe(), err)

@@ -135,3 +135,43 @@ http://{$JWTGATE_ADDR} {
 		t.Errorf("bcrypt_sha256 from stdin: %v %s", err, out)
 	}
 }
+
+// TestValidateHasNoSideEffects: `caddy validate` and `caddy adapt` check
+// the config without opening the store, migrating it or generating a
+// signing key: the data directory stays empty, with the example config
+// (embedded SQLite) given a key and asked to generate one.
+func TestValidateHasNoSideEffects(t *testing.T) {
+	caddy := filepath.Join(harness.BinDir, "caddy")
+	for name, o := range map[string]harness.GatewayOptions{
+		"example":       {},
+		"generated key": {Env: map[string]string{"JWT_SIGNING_KEY": ""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env, _, _ := harness.GatewayEnv(t, &o)
+			conf := o.Caddyfile
+			if conf == "" {
+				conf = filepath.Join(harness.RepoRoot, "Caddyfile")
+			}
+			for _, args := range [][]string{
+				{"validate", "--config", conf, "--adapter", "caddyfile"},
+				{"adapt", "--config", conf, "--adapter", "caddyfile", "--validate"},
+			} {
+				cmd := exec.Command(caddy, args...)
+				cmd.Env = env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("caddy %s: %v\n%s", args[0], err, out)
+				}
+			}
+			var left []string
+			filepath.WalkDir(o.DataDir, func(p string, d os.DirEntry, err error) error {
+				if p != o.DataDir && err == nil {
+					left = append(left, p)
+				}
+				return nil
+			})
+			if len(left) > 0 {
+				t.Errorf("caddy validate left files behind: %q", left)
+			}
+		})
+	}
+}

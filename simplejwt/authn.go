@@ -2,7 +2,6 @@ package simplejwt
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -85,63 +84,42 @@ const (
 	FromQuery
 )
 
-// Result is the result of Check. Declare one per request and pass it to
-// Release when the identity is no longer needed.
-type Result struct {
-	Outcome Outcome
-	// User is the authenticated user.
+// Identity is who an authenticated request is: a value that holds no
+// reference into pooled buffers, so callers keep it as long as they like.
+type Identity struct {
+	// User is the user the token names, as the in-memory index knows it.
 	User store.UserState
-	// Reason details a TokenInvalid outcome for logs ("expired",
-	// "signature", …); it never contains the token.
-	Reason string
+	// Claims holds the identity-header value of each of the codec's extra
+	// claims (token.Config.ExtraClaims), in order: "" where the claim is
+	// absent or not sendable as a header value (see token.HeaderValue).
+	// Nil when no extra claims are configured.
+	Claims []string
 	// Sources are where the token was found (several when they agreed).
 	Sources TokenSource
+	// Session is the login session the token descends from, when its jti
+	// carries one (HasSession).
+	Session    uint64
+	HasSession bool
+}
 
-	err    *drf.Error
-	claims *token.AccessClaims
+// Result is what Check concluded: an Identity (Outcome Authenticated), an
+// anonymous request, or a refusal (Err not nil). It is a value with no
+// release protocol.
+type Result struct {
+	Outcome Outcome
+	Identity
+	// Reason details a refusal for logs and metrics: a token.Error's
+	// reason for TokenInvalid ("expired", "signature", …), otherwise the
+	// outcome's name. It comes from a bounded set and never contains the
+	// token.
+	Reason string
+
+	err *drf.Error
 }
 
 // Err returns the response that refuses the request, or nil when the
 // request may proceed.
-func (r *Result) Err() *drf.Error { return r.err }
-
-// Claim returns the raw JSON value of the i-th of the Authenticator's
-// extra claims, nil when absent. Valid until Release.
-func (r *Result) Claim(i int) []byte {
-	if r.claims == nil || i >= len(r.claims.Extra) {
-		return nil
-	}
-	return r.claims.Extra[i]
-}
-
-// AuthenticatorConfig configures an Authenticator.
-type AuthenticatorConfig struct {
-	// HeaderName is the header carrying the token (AUTH_HEADER_NAME);
-	// Django's META form "HTTP_AUTHORIZATION" is accepted too. Default
-	// "Authorization".
-	HeaderName string
-	// HeaderTypes are the accepted schemes, compared exactly
-	// (AUTH_HEADER_TYPES); the first is named in WWW-Authenticate. Default
-	// ["Bearer"].
-	HeaderTypes []string
-	// Cookie, when set, also accepts the token from this cookie.
-	Cookie string
-	// Query, when set, also accepts the token from this query parameter.
-	Query string
-	// ByUsername looks users up by username (USER_ID_FIELD = "username")
-	// instead of by id; the index must have been made with byUsername.
-	ByUsername bool
-	// RetryAfter is sent with the 503 answered before the user table has
-	// been loaded; default 5 s.
-	RetryAfter time.Duration
-	// Version selects the messages of rejected tokens (see Version).
-	Version Version
-	// AllowInactive lets inactive users authenticate
-	// (CHECK_USER_IS_ACTIVE = False, simplejwt 5.4+).
-	AllowInactive bool
-	// Locales, when set, translates refusals into the request's language.
-	Locales *Locales
-}
+func (r Result) Err() *drf.Error { return r.err }
 
 // Authenticator is simplejwt's JWTAuthentication: it reads the token from
 // the request, verifies it as an access token and finds the user in the
@@ -154,11 +132,13 @@ type Authenticator struct {
 	cookie string
 	query  string
 	byName bool
-	// version and allowInactive are AuthenticatorConfig's.
+	keep   bool // PassAuthorization
+	extra  int  // len(codec's ExtraClaims)
+	// version and allowInactive are Settings'.
 	version       Version
 	allowInactive bool
 
-	pool sync.Pool
+	pool sync.Pool // *token.AccessClaims, the decoding buffers
 
 	// locales and localized translate refusals: localized[e][i] is e in
 	// language i, precomputed at start.
@@ -171,20 +151,17 @@ type Authenticator struct {
 }
 
 // NewAuthenticator returns an Authenticator for tokens of codec and users
-// of index.
-func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg AuthenticatorConfig) (*Authenticator, error) {
-	a := &Authenticator{codec: codec, users: index, cookie: cfg.Cookie, query: cfg.Query, byName: cfg.ByUsername,
-		version: cfg.Version, allowInactive: cfg.AllowInactive, locales: cfg.Locales}
-	a.header = HeaderName(cfg.HeaderName)
-	a.types = cfg.HeaderTypes
-	if len(a.types) == 0 {
-		a.types = []string{"Bearer"}
+// of index, with the header, cookie, query, user id field, retry-after
+// and pass-authorization settings of set (resolved with Settings.Resolve).
+func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) (*Authenticator, error) {
+	set, err := set.Resolve()
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range a.types {
-		if t == "" || strings.ContainsAny(t, " \t\r\n\v\f") {
-			return nil, errors.New("simplejwt: auth header types must be single words, like Bearer")
-		}
-	}
+	a := &Authenticator{codec: codec, users: index, cookie: set.Cookie, query: set.Query,
+		byName: set.UserIDField == "username", keep: set.PassAuthorization,
+		header: set.HeaderName, types: set.HeaderTypes, extra: len(codec.Config().ExtraClaims),
+		version: set.Version, allowInactive: set.AllowInactive, locales: set.Locales}
 	a.pool.New = func() any { return new(token.AccessClaims) }
 
 	challenge := http.Header{"Www-Authenticate": {a.types[0] + ` realm="api"`}}
@@ -196,10 +173,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, cfg Authentica
 	a.noUserID = unauthorized(`{"detail":"Token contained no recognizable user identification","code":"token_not_valid"}`)
 	a.userNotFound = unauthorized(`{"detail":"User not found","code":"user_not_found"}`)
 	a.userInactive = unauthorized(`{"detail":"User is inactive","code":"user_inactive"}`)
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 5 * time.Second
-	}
-	a.unavailable = ServiceUnavailable(cfg.RetryAfter)
+	a.unavailable = ServiceUnavailable(set.RetryAfter)
 	a.invalid = map[string]*drf.Error{}
 	for _, msg := range []string{token.ErrInvalid.Message, msgExpired, msgInvalid, token.ErrNoExp.Message,
 		token.ErrNoID.Message, token.ErrNoType.Message, token.ErrWrongType.Message, token.ErrBlacklisted.Message} {
@@ -240,17 +214,23 @@ func HeaderName(name string) string {
 // refusals.
 func (a *Authenticator) Challenge() string { return a.types[0] + ` realm="api"` }
 
-// Check authenticates r and applies policy. res.Err() is the response to
-// send when the request is refused. Pass res to Release afterwards.
-func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time, res *Result) {
+// Check is the Bearer check of a protected route, in one call: it
+// authenticates r and applies policy. On Authenticated it removes the
+// token from wherever it came (header, cookie, query parameter) unless
+// PassAuthorization is set, so the upstream never sees it. It touches no
+// database and, without extra claims, allocates nothing.
+func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time) Result {
 	if isPreflight(r) {
-		res.Outcome = Preflight
-		return
+		return Result{Outcome: Preflight}
 	}
-	a.Authenticate(r, now, res)
-	if res.Outcome == Anonymous && RequiresUser(policy, r) {
-		a.refuse(r, res, NotProvided, a.notProvided)
+	res := a.authenticate(r, now)
+	switch {
+	case res.Outcome == Anonymous && RequiresUser(policy, r):
+		return a.refuse(r, NotProvided, a.notProvided)
+	case res.Outcome == Authenticated && !a.keep:
+		a.removeToken(r, res.Sources)
 	}
+	return res
 }
 
 // RequiresUser reports whether policy refuses r when it is anonymous. A
@@ -273,50 +253,48 @@ func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
-// NotProvided is the 401 for an anonymous request r a policy refuses.
-func (a *Authenticator) NotProvided(r *http.Request) *drf.Error { return a.localize(r, a.notProvided) }
+// NotProvided is the refusal of an anonymous request r a policy refuses.
+func (a *Authenticator) NotProvided(r *http.Request) Result {
+	return a.refuse(r, NotProvided, a.notProvided)
+}
 
-// HeaderName is the canonical name of the header tokens are read from.
-func (a *Authenticator) HeaderName() string { return a.header }
-
-// Authenticate is JWTAuthentication.authenticate: Anonymous when r
+// authenticate is JWTAuthentication.authenticate: Anonymous when r
 // carries no token for us, Authenticated, or a refusal.
-func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result) {
+func (a *Authenticator) authenticate(r *http.Request, now time.Time) Result {
 	tok, sources, ok := a.rawToken(r)
-	res.Sources = sources
 	if !ok {
-		a.refuse(r, res, BadHeader, a.badHeader)
-		return
+		return a.refuse(r, BadHeader, a.badHeader)
 	}
 	if tok == "" {
-		res.Outcome = Anonymous
-		return
+		return Result{Outcome: Anonymous, Identity: Identity{Sources: sources}}
 	}
 	c := a.pool.Get().(*token.AccessClaims)
-	res.claims = c
+	defer a.pool.Put(c)
 	if err := a.codec.VerifyAccess(tok, now, c); err != nil {
 		// VerifyAccess returns *token.Error values; a type assertion, unlike
 		// errors.As, does not allocate on this path.
-		msg := token.ErrInvalid.Message
+		msg, reason := token.ErrInvalid.Message, "invalid"
 		if te, ok := err.(*token.Error); ok {
-			msg, res.Reason = a.version.tokenMessage(te), te.Reason
+			msg, reason = a.version.tokenMessage(te), te.Reason
+			if reason == "" {
+				reason = checkReasons[te.Message]
+			}
 		}
 		e := a.invalid[msg]
 		if e == nil {
 			e = a.invalid[token.ErrInvalid.Message]
 		}
-		a.refuse(r, res, TokenInvalid, e)
-		return
+		res := a.refuse(r, TokenInvalid, e)
+		res.Reason = reason
+		return res
 	}
 	if c.UserID == nil {
-		a.refuse(r, res, NoUserID, a.noUserID)
-		return
+		return a.refuse(r, NoUserID, a.noUserID)
 	}
 	// Only a valid token needs the user table; until it has been read once
 	// the gateway cannot tell an unknown user from one not loaded yet.
 	if !a.users.Loaded() {
-		a.refuse(r, res, Unavailable, a.unavailable)
-		return
+		return a.refuse(r, Unavailable, a.unavailable)
 	}
 	var (
 		st     store.UserState
@@ -338,17 +316,28 @@ func (a *Authenticator) Authenticate(r *http.Request, now time.Time, res *Result
 	}
 	switch {
 	case status == userIDInvalid:
-		a.refuse(r, res, NoUserID, a.noUserID)
+		return a.refuse(r, NoUserID, a.noUserID)
 	case status == userIDNull || !found:
-		a.refuse(r, res, UserNotFound, a.userNotFound)
+		return a.refuse(r, UserNotFound, a.userNotFound)
 	case !st.IsActive && !a.allowInactive:
-		a.refuse(r, res, UserInactive, a.userInactive)
+		return a.refuse(r, UserInactive, a.userInactive)
 	case Ended(&st, c.IssuedAt, c.JTI):
+		res := a.refuse(r, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
 		res.Reason = "revoked"
-		a.refuse(r, res, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
-	default:
-		res.Outcome, res.User = Authenticated, st
+		return res
 	}
+	res := Result{Outcome: Authenticated, Identity: Identity{User: st, Sources: sources}}
+	res.Session, res.HasSession = token.SessionOf(c.JTI)
+	if a.extra > 0 {
+		// Copied out of the pooled buffer: the identity outlives it.
+		res.Claims = make([]string, a.extra)
+		for i, raw := range c.Extra {
+			if raw != nil {
+				res.Claims[i], _ = token.HeaderValue(raw)
+			}
+		}
+	}
+	return res
 }
 
 // Ended reports whether a token of the user st, issued at iat (Unix
@@ -367,8 +356,17 @@ func Ended[T string | []byte](st *store.UserState, iat int64, jti T) bool {
 	return ok && st.SessionRevoked(sid)
 }
 
-func (a *Authenticator) refuse(r *http.Request, res *Result, o Outcome, e *drf.Error) {
-	res.Outcome, res.err = o, a.localize(r, e)
+// checkReasons name simplejwt's post-decoding rejections, which carry no
+// reason of their own.
+var checkReasons = map[string]string{
+	token.ErrNoExp.Message:     "no_exp",
+	token.ErrNoID.Message:      "no_jti",
+	token.ErrNoType.Message:    "no_type",
+	token.ErrWrongType.Message: "wrong_type",
+}
+
+func (a *Authenticator) refuse(r *http.Request, o Outcome, e *drf.Error) Result {
+	return Result{Outcome: o, Reason: o.String(), err: a.localize(r, e)}
 }
 
 // localize returns the precomputed e in r's language.
@@ -379,14 +377,6 @@ func (a *Authenticator) localize(r *http.Request, e *drf.Error) *drf.Error {
 		}
 	}
 	return e
-}
-
-// Release returns res's pooled parts. res must not be used afterwards.
-func (a *Authenticator) Release(res *Result) {
-	if res.claims != nil {
-		a.pool.Put(res.claims)
-		res.claims = nil
-	}
 }
 
 // rawToken finds the token the request carries: from the header as
@@ -448,14 +438,14 @@ func queryUnescape(v string) (string, error) {
 	return url.QueryUnescape(v)
 }
 
-// RemoveToken deletes the token from every place res says it came from, so
-// that the upstream never sees it: the auth header, the cookie (other
-// cookies stay) and the query parameter (other parameters stay).
-func (a *Authenticator) RemoveToken(r *http.Request, res *Result) {
-	if res.Sources&FromHeader != 0 {
+// removeToken deletes the token from every place it came from, so that
+// the upstream never sees it: the auth header, the cookie (other cookies
+// stay) and the query parameter (other parameters stay).
+func (a *Authenticator) removeToken(r *http.Request, sources TokenSource) {
+	if sources&FromHeader != 0 {
 		delete(r.Header, a.header)
 	}
-	if res.Sources&FromCookie != 0 {
+	if sources&FromCookie != 0 {
 		cookies := r.Cookies()
 		delete(r.Header, "Cookie")
 		var kept []string
@@ -468,7 +458,7 @@ func (a *Authenticator) RemoveToken(r *http.Request, res *Result) {
 			r.Header["Cookie"] = []string{strings.Join(kept, "; ")}
 		}
 	}
-	if res.Sources&FromQuery != 0 {
+	if sources&FromQuery != 0 {
 		var kept []string
 		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
 			if k, _, _ := strings.Cut(kv, "="); k != a.query {

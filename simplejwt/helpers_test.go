@@ -213,8 +213,7 @@ func newViewEnv(t *testing.T, o vtOptions) *viewEnv {
 		e.sync()
 	}
 
-	e.auth, err = NewAuthenticator(e.codec, e.users, AuthenticatorConfig{ByUsername: o.ByUsername,
-		Version: o.Settings.Version, AllowInactive: o.Settings.AllowInactive})
+	e.auth, err = NewAuthenticator(e.codec, e.users, o.Settings)
 	if err != nil {
 		t.Fatalf("NewAuthenticator: %v", err)
 	}

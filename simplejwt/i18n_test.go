@@ -73,7 +73,7 @@ func TestLocalizedRefusals(t *testing.T) {
 	langs := []string{"de", "fr", "es", "pt-br", "ru", "zh-hans"}
 	want := djangoGettext(t, langs, msgs)
 	e := newViewEnv(t, vtOptions{})
-	e.auth, err = NewAuthenticator(e.codec, e.users, AuthenticatorConfig{Locales: loc})
+	e.auth, err = NewAuthenticator(e.codec, e.users, Settings{Locales: loc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +93,11 @@ func TestLocalizedRefusals(t *testing.T) {
 			return msgs[k]
 		}
 		r := langReq(http.MethodGet, h)
-		if got := string(e.auth.NotProvided(r).Body); got != `{"detail":`+quote(tr(0))+`}` {
+		if got := string(e.auth.NotProvided(r).Err().Body); got != `{"detail":`+quote(tr(0))+`}` {
 			t.Errorf("%s: not provided %s", h, got)
 		}
-		var res Result
 		r = vtBearer(langReq(http.MethodGet, h), "garbage")
-		e.auth.Authenticate(r, time.Now(), &res)
+		res := e.auth.Check(r, Optional, time.Now())
 		body := string(res.Err().Body)
 		if !strings.Contains(body, quote(tr(2))) || !strings.Contains(body, quote(tr(1))) {
 			t.Errorf("%s: invalid token %s", h, body)
@@ -120,9 +119,7 @@ func TestLocalizedRefusals(t *testing.T) {
 	// header.
 	r := vtBearer(langReq(http.MethodGet, "de"), "garbage")
 	if n := testing.AllocsPerRun(100, func() {
-		var res Result
-		e.auth.Authenticate(r, time.Now(), &res)
-		e.auth.Release(&res)
+		sink = e.auth.Check(r, Optional, time.Now())
 	}); n != 0 {
 		t.Errorf("a localized refusal allocates %v times", n)
 	}

@@ -3,9 +3,11 @@ package simplejwt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,8 +21,26 @@ import (
 )
 
 // Settings are the simplejwt and view settings that are not about token
-// encoding (those are token.Config).
+// encoding (those are token.Config). Resolve fills in their defaults and
+// checks them; it is the only place that does.
 type Settings struct {
+	// HeaderName is the header carrying the token (AUTH_HEADER_NAME);
+	// Django's META form "HTTP_AUTHORIZATION" is accepted too. Default
+	// "Authorization".
+	HeaderName string
+	// HeaderTypes are the accepted schemes, compared exactly
+	// (AUTH_HEADER_TYPES); the first is named in WWW-Authenticate. Default
+	// ["Bearer"].
+	HeaderTypes []string
+	// Cookie, when set, also accepts the token from this cookie.
+	Cookie string
+	// Query, when set, also accepts the token from this query parameter.
+	Query string
+	// PassAuthorization keeps the token of an authenticated request in
+	// it; by default Check removes it from wherever it came.
+	PassAuthorization bool
+	// Locales, when set, translates refusals into the request's language.
+	Locales *Locales
 	// RotateRefreshTokens: refresh also returns a new refresh token
 	// (ROTATE_REFRESH_TOKENS).
 	RotateRefreshTokens bool
@@ -42,7 +62,7 @@ type Settings struct {
 	// register (REGISTER_VALIDATE_PASSWORD of the reference).
 	ValidatePasswords bool
 	// Version is the simplejwt release reproduced on the wire (see
-	// Version); the Authenticator must have the same.
+	// Version).
 	Version Version
 	// AllowInactive lets refresh mint tokens for inactive users
 	// (CHECK_USER_IS_ACTIVE = False, simplejwt 5.4+). Login still refuses
@@ -146,21 +166,9 @@ func NewService(cfg Config) (*Service, error) {
 	if s.clientIP == nil {
 		s.clientIP = remoteHost
 	}
-	switch s.set.UserIDField {
-	case "":
-		s.set.UserIDField = "id"
-	case "id", "username":
-	default:
-		return nil, errors.New(`simplejwt: user id field must be "id" or "username"`)
-	}
-	if s.set.MaxBodyBytes <= 0 {
-		s.set.MaxBodyBytes = 64 << 10
-	}
-	if s.set.DBTimeout <= 0 {
-		s.set.DBTimeout = 5 * time.Second
-	}
-	if s.set.RetryAfter <= 0 {
-		s.set.RetryAfter = 5 * time.Second
+	var err error
+	if s.set, err = s.set.Resolve(); err != nil {
+		return nil, err
 	}
 	switch {
 	case s.set.RefreshTokenReuseInterval == 0:
@@ -176,6 +184,37 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s.unavailable = ServiceUnavailable(s.set.RetryAfter)
 	s.hashBusy = ServiceUnavailable(time.Second)
+	return s, nil
+}
+
+// Resolve returns s with defaults filled in, or an error that says which
+// setting to change. Resolving resolved settings changes nothing.
+func (s Settings) Resolve() (Settings, error) {
+	s.HeaderName = HeaderName(s.HeaderName)
+	if len(s.HeaderTypes) == 0 {
+		s.HeaderTypes = []string{"Bearer"}
+	}
+	for _, t := range s.HeaderTypes {
+		if t == "" || strings.ContainsAny(t, " \t\r\n\v\f") {
+			return s, errors.New("simplejwt: auth header types must be single words, like Bearer")
+		}
+	}
+	switch s.UserIDField {
+	case "":
+		s.UserIDField = "id"
+	case "id", "username":
+	default:
+		return s, fmt.Errorf(`user_id_field must be "id" or "username", not %q`, s.UserIDField)
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = 64 << 10
+	}
+	if s.DBTimeout <= 0 {
+		s.DBTimeout = 5 * time.Second
+	}
+	if s.RetryAfter <= 0 {
+		s.RetryAfter = 5 * time.Second
+	}
 	return s, nil
 }
 

@@ -175,10 +175,8 @@ func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, caller *R
 		return s.dbFault(Sessions, "list sessions", err)
 	}
 	current := ""
-	if caller.claims != nil {
-		if sid, ok := token.SessionOf(caller.claims.JTI); ok {
-			current = token.SessionHex(sid)
-		}
+	if caller.HasSession {
+		current = token.SessionHex(caller.Session)
 	}
 	out := make([]sessionBody, 0, len(list))
 	for _, x := range list {

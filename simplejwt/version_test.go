@@ -65,9 +65,7 @@ func TestVersionGolden(t *testing.T) {
 			source: "5.5.1 authentication.py:100-118 messages[].message = e.args[0] (\"Token is expired\")",
 			run: func(t *testing.T, e *viewEnv) string {
 				_, access := e.login(vtSiva, vtSivaPassword)
-				var res Result
-				e.auth.Authenticate(vtBearer(vtReq(http.MethodGet), access), e.clock.Now().Add(6*time.Minute), &res)
-				defer e.auth.Release(&res)
+				res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access), Optional, e.clock.Now().Add(6*time.Minute))
 				return string(res.Err().Body)
 			},
 			want: want{
@@ -130,9 +128,7 @@ func TestVersionGolden(t *testing.T) {
 func TestCheckUserIsActiveOff(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{Version: V55, AllowInactive: true}})
 	refresh, access := e.pair(e.user(vtInactive).ID)
-	var res Result
-	e.auth.Authenticate(vtBearer(vtReq(http.MethodGet), access.Token), e.clock.Now(), &res)
-	e.auth.Release(&res)
+	res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access.Token), Optional, e.clock.Now())
 	if res.Outcome != Authenticated {
 		t.Errorf("Bearer check of an inactive user: %v, want authenticated", res.Outcome)
 	}

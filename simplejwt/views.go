@@ -158,8 +158,7 @@ func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request, sess
 		if v != Register {
 			policy = Required
 		}
-		s.auth.Authenticate(r, s.now(), &caller)
-		defer s.auth.Release(&caller)
+		caller = s.auth.authenticate(r, s.now())
 		if caller.Outcome == Anonymous && policy == Required {
 			return s.auth.notProvided
 		}

@@ -74,7 +74,7 @@ func newFzViews(tb testing.TB) *fzViews {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	auth, err := NewAuthenticator(codec, users, AuthenticatorConfig{})
+	auth, err := NewAuthenticator(codec, users, Settings{})
 	if err != nil {
 		tb.Fatal(err)
 	}

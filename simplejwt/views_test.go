@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -985,8 +986,9 @@ func TestNewServiceChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{UserIDField: "id", MaxBodyBytes: 64 << 10, DBTimeout: 5 * time.Second, RetryAfter: 5 * time.Second, RefreshTokenReuseInterval: 10 * time.Second}
-	if got := s.Settings(); got != want {
+	want := Settings{HeaderName: "Authorization", HeaderTypes: []string{"Bearer"},
+		UserIDField: "id", MaxBodyBytes: 64 << 10, DBTimeout: 5 * time.Second, RetryAfter: 5 * time.Second, RefreshTokenReuseInterval: 10 * time.Second}
+	if got := s.Settings(); !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults %+v, want %+v", got, want)
 	}
 	// Without hooks, logger and clock the views still work.
