@@ -369,7 +369,9 @@ func TestCheckAllocations(t *testing.T) {
 		"garbage":   request("GET", "Authorization: Bearer garbage"),
 		"anonymous": request("GET"),
 	} {
+		authz := r.Header["Authorization"]
 		n := testing.AllocsPerRun(200, func() {
+			r.Header["Authorization"] = authz // Check removes an accepted token
 			sink = f.auth.Check(r, Optional, authnNow)
 		})
 		if n != 0 {
@@ -391,8 +393,10 @@ func BenchmarkCheck(b *testing.B) {
 			if c.header != "" {
 				r.Header.Set("Authorization", c.header)
 			}
+			authz := r.Header["Authorization"]
 			b.ReportAllocs()
 			for b.Loop() {
+				r.Header["Authorization"] = authz // Check removes an accepted token
 				sink = f.auth.Check(r, Optional, authnNow)
 			}
 		})
@@ -471,8 +475,10 @@ func BenchmarkCheckRevoked(b *testing.B) {
 	} {
 		b.Run(name, func(b *testing.B) {
 			r := request("GET", "Authorization: Bearer "+f.access(b, 1))
+			authz := r.Header["Authorization"]
 			b.ReportAllocs()
 			for b.Loop() {
+				r.Header["Authorization"] = authz // Check removes an accepted token
 				res := f.auth.Check(r, Optional, authnNow)
 				if res.Outcome != Authenticated {
 					b.Fatal(res.Outcome)
