@@ -68,6 +68,8 @@ export JWTGATE_NEWMAN
 # --- the suite ---------------------------------------------------------------
 log "go vet"
 go vet ./...
+log "go mod tidy -diff"
+go mod tidy -diff # go.mod and go.sum as tidy leaves them: no stray // indirect
 log "go test"
 go test -count=1 -timeout 20m "$@" ./...
 
