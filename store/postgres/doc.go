@@ -27,9 +27,14 @@
 // numbers the user.
 //
 // CreateUser with UniqueEmail serialises registrations of one email with
-// pg_advisory_xact_lock(0x6a776765, hashtext(email)) held across the check
-// and the insert, because Django has no unique index on auth_user.email
-// and jwtgate does not add one. Blacklist relies on the unique constraints
+// pg_advisory_xact_lock(0x6a776765, hashtext(lower(email))) held across the
+// check and the insert, because Django has no unique index on
+// auth_user.email (and jwtgate adds no unique one: Django allows
+// duplicates). Registrations of different emails take different locks and
+// run in parallel. The check is served by jwtgate's plain index
+// jwtgate_auth_user_email_lower on auth_user (lower(email)), which Migrate
+// builds with CREATE INDEX CONCURRENTLY when it is missing, so writes to a
+// large existing table are not blocked while it builds. Blacklist relies on the unique constraints
 // on jti and token_id (INSERT … ON CONFLICT DO NOTHING), so of any number
 // of concurrent blacklistings of one token exactly one succeeds.
 //
@@ -68,6 +73,7 @@
 //
 //	DROP FUNCTION jwtgate_notify_user_change() CASCADE;
 //	DROP TABLE jwtgate_login_failure;
+//	DROP INDEX jwtgate_auth_user_email_lower;
 //
 // which drops the four triggers with the function. jwtgate_login_failure
 // (key, failures, window_end in Unix milliseconds) holds the login failure

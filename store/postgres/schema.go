@@ -139,7 +139,9 @@ WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.username IS DISTINCT FROM NEW.userna
 // constraint and index names, deferred foreign keys), and jwtgate's user
 // change feed (see the package documentation). It never alters an existing
 // table, and leaves the function and triggers alone when they are already
-// in place, so on a migrated database it takes no lock on auth_user.
+// in place, so on a migrated database it takes no lock on auth_user. After
+// that transaction it adds jwtgate's index on lower(auth_user.email)
+// when missing (ensureEmailIndex), without blocking writes.
 func (s *Store) Migrate(ctx context.Context) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
@@ -170,8 +172,70 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return s.ensureSessions(ctx, tx)
 	})
+	if err == nil {
+		err = s.ensureEmailIndex(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: migrating schema %s: %w", s.schema, err)
+	}
+	return nil
+}
+
+// emailIndex is jwtgate's index on lower(auth_user.email), and
+// emailIndexLockKey the session advisory lock (one-bigint form,
+// "jwgtidx1" in ASCII) that lets one process at a time build it.
+const (
+	emailIndex        = "jwtgate_auth_user_email_lower"
+	emailIndexLockKey = 0x6a77_6774_6964_7831
+)
+
+// ensureEmailIndex creates emailIndex when it is missing or invalid (a
+// build that was interrupted), with CREATE INDEX CONCURRENTLY, which
+// cannot run in a transaction and does not block writes to auth_user
+// while it reads an existing large table. Django declares no index on
+// email, and without one the uniqueness check of every registration reads
+// the whole table. One process builds it at a time: a process that finds
+// another building it goes on without waiting (registrations are correct
+// without the index, only slower, until it is ready).
+func (s *Store) ensureEmailIndex(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	valid := func() (exists, ok bool, err error) {
+		err = conn.QueryRow(ctx, `SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass($1)`, emailIndex).Scan(&ok)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, false, nil
+		}
+		return err == nil, ok, err
+	}
+	if _, ok, err := valid(); err != nil || ok {
+		return err
+	}
+	var locked bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(emailIndexLockKey)).Scan(&locked); err != nil || !locked {
+		return err
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(emailIndexLockKey)); err != nil {
+			// The lock is the session's: a connection that cannot unlock
+			// is closed rather than returned with it.
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	exists, ok, err := valid()
+	if err != nil || ok {
+		return err
+	}
+	if exists {
+		// Left invalid by an interrupted build, and nobody builds it now.
+		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+emailIndex); err != nil {
+			return fmt.Errorf("dropping the invalid index %s: %w", emailIndex, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+emailIndex+` ON auth_user (lower(email))`); err != nil {
+		return fmt.Errorf("creating index %s on auth_user (lower(email)): %w", emailIndex, err)
 	}
 	return nil
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // emailLockNamespace is the first key of the two-int
-// pg_advisory_xact_lock(namespace, hashtext(email)) that CreateUser takes
-// with UniqueEmail ("jwge" in ASCII). The two-int and the one-bigint
+// pg_advisory_xact_lock(namespace, hashtext(lower(email))) that CreateUser
+// takes with UniqueEmail ("jwge" in ASCII). The two-int and the one-bigint
 // forms never collide.
 const emailLockNamespace int32 = 0x6a77_6765
 
@@ -78,12 +78,15 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 // its times as stored (UTC, microseconds).
 //
 // With opts.UniqueEmail the check and the insert run in one transaction
-// that first takes pg_advisory_xact_lock(namespace, hashtext(email)):
+// that first takes pg_advisory_xact_lock(namespace, hashtext(lower(email))):
 // registrations of one email through any number of gateways are
-// serialised, and each sees the users the previous ones committed. Django
-// has no unique index on auth_user.email, so the check is a scan of the
-// table; registrations that bypass jwtgate (Django's own views) do not take
-// the lock.
+// serialised, and each sees the users the previous ones committed, while
+// registrations of other emails take other locks and run in parallel (two
+// emails share a lock only when their hashes collide). The check is an
+// exact match, lower(email) = lower($1) AND email = $1, which Migrate's
+// index jwtgate_auth_user_email_lower serves, so it reads a few index
+// entries however large the table. Registrations that bypass jwtgate
+// (Django's own views) do not take the lock.
 func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateUserOptions) (store.User, error) {
 	u.DateJoined = utcMicro(u.DateJoined)
 	if u.LastLogin != nil {
@@ -100,11 +103,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 	var err error
 	if opts.UniqueEmail {
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, emailLockNamespace, u.Email); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))`, emailLockNamespace, u.Email); err != nil {
 				return err
 			}
 			var taken bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_user WHERE email = $1)`, u.Email).Scan(&taken); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_user WHERE lower(email) = lower($1) AND email = $1)`, u.Email).Scan(&taken); err != nil {
 				return err
 			}
 			if taken {

@@ -234,18 +234,27 @@ END`,
 END`,
 }
 
+// emailSchema is jwtgate's index on lower(email): Django declares none on
+// auth_user.email, and without one the uniqueness check of a registration
+// reads the whole table. The check asks lower(email) = lower(?) AND
+// email = ?, so the match stays exact while this index serves it.
+var emailSchema = []string{
+	`CREATE INDEX IF NOT EXISTS "jwtgate_auth_user_email_lower" ON "auth_user" (lower("email"))`,
+}
+
 // throttleSchema is jwtgate's own table of login failure counters
 // (package throttle); window_end is in Unix milliseconds.
 var throttleSchema = []string{
 	`CREATE TABLE IF NOT EXISTS "jwtgate_login_failure" ("key" text NOT NULL PRIMARY KEY, "failures" integer NOT NULL, "window_end" bigint NOT NULL)`,
 }
 
-// Migrate creates the Django tables jwtgate uses, its change feed and its
-// login failure counters when they are missing, in one transaction. It
-// never alters an existing table.
+// Migrate creates the Django tables jwtgate uses, its change feed, its
+// login failure counters and its index on lower(email) when they are
+// missing, in one transaction. It never alters an existing table's
+// columns.
 func (s *Store) Migrate(ctx context.Context) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmts := append(append(append(append([]string{}, djangoSchema...), feedSchema...), throttleSchema...), sessionSchema...)
+		stmts := append(append(append(append(append([]string{}, djangoSchema...), emailSchema...), feedSchema...), throttleSchema...), sessionSchema...)
 		for _, stmt := range stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return err

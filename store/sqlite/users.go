@@ -92,7 +92,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 // CreateUser inserts u and returns it with its id and its times as stored
 // (UTC, microseconds). The email check and the insert run in one
 // BEGIN IMMEDIATE transaction: SQLite admits one writer at a time, so two
-// registrations of one email cannot both pass the check.
+// registrations of one email cannot both pass the check. The check is an
+// exact match served by Migrate's index on lower(email), so it does not
+// read the table.
 func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateUserOptions) (store.User, error) {
 	u.DateJoined = u.DateJoined.UTC().Truncate(time.Microsecond)
 	var lastLogin any
@@ -104,7 +106,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateU
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if opts.UniqueEmail {
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM "auth_user" WHERE "email" = ? LIMIT 1`, u.Email).Scan(&one)
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM "auth_user" WHERE lower("email") = lower(?1) AND "email" = ?1 LIMIT 1`, u.Email).Scan(&one)
 			if err == nil {
 				return store.ErrEmailTaken
 			}

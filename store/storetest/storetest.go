@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func Run(t *testing.T, f Factory) {
 		{"NotFound", testNotFound},
 		{"UsernameTaken", testUsernameTaken},
 		{"UniqueEmailRace", testUniqueEmailRace},
+		{"ManyEmailsRace", testManyEmailsRace},
 		{"UsernameRace", testUsernameRace},
 		{"EmailExactMatch", testEmailExactMatch},
 		{"Setters", testSetters},
@@ -268,6 +270,33 @@ func testUniqueEmailRace(t *testing.T, f Factory) {
 	exactlyOneNil(t, "16 concurrent registrations of one email", errs, store.ErrEmailTaken)
 	if all, _ := s.ListUsers(c); len(all) != 1 {
 		t.Errorf("%d users after the race, want 1", len(all))
+	}
+}
+
+// testManyEmailsRace registers 16 emails at once, each twice exactly and
+// once in other case: per email exactly one of the exact pair and the
+// other-case one succeed, however the store spreads its locks.
+func testManyEmailsRace(t *testing.T, f Factory) {
+	s := f.New(t)
+	c := ctx(t)
+	const emails = 16
+	errs := race(3*emails, func(i int) error {
+		u := newUser(fmt.Sprintf("user%02d", i))
+		u.Email = fmt.Sprintf("shared%02d@example.com", i%emails)
+		if i >= 2*emails {
+			u.Email = strings.ToUpper(u.Email)
+		}
+		_, err := s.CreateUser(c, u, store.CreateUserOptions{UniqueEmail: true})
+		return err
+	})
+	for e := range emails {
+		exactlyOneNil(t, fmt.Sprintf("two concurrent registrations of email %d", e), []error{errs[e], errs[e+emails]}, store.ErrEmailTaken)
+		if err := errs[e+2*emails]; err != nil {
+			t.Errorf("registration of email %d in upper case: %v (the match is exact)", e, err)
+		}
+	}
+	if all, _ := s.ListUsers(c); len(all) != 2*emails {
+		t.Errorf("%d users after the race, want %d", len(all), 2*emails)
 	}
 }
 
