@@ -556,7 +556,7 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 	if e != nil {
 		return e
 	}
-	if e := s.blacklistRefresh(ctx, Blacklist, "blacklist", raw, jti, cl, now); e != nil {
+	if e := s.blacklistRefresh(ctx, r, Blacklist, "blacklist", raw, jti, cl, now); e != nil {
 		return e
 	}
 	// The store's trigger ended the token's session; apply it here now.
@@ -567,12 +567,18 @@ func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Dat
 // blacklistRefresh gets or creates the outstanding row of the refresh
 // token raw and blacklists it. If a concurrent request blacklisted it
 // first (a refresh or logout of the same token), this one lost the race
-// and gets "Token is blacklisted"; op names the step in the log of a
-// database failure.
-func (s *Service) blacklistRefresh(ctx context.Context, v View, op, raw, jti string, cl *token.Claims, now time.Time) *drf.Error {
+// and gets "Token is blacklisted"; a logout that lost to a rotation still
+// ends the session, as a logout with an already rotated token does. op
+// names the step in the log of a database failure.
+func (s *Service) blacklistRefresh(ctx context.Context, r *http.Request, v View, op, raw, jti string, cl *token.Claims, now time.Time) *drf.Error {
 	err := s.store.Blacklist(ctx, s.blacklistRow(raw, jti, cl, now), now.UTC())
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
+		if v == Blacklist {
+			if e := s.endSessionOf(ctx, r, v, cl, jti, now, false); e != nil {
+				return e
+			}
+		}
 		return s.tokenNotValid(token.ErrBlacklisted)
 	case err != nil:
 		return s.dbFault(v, op, err)

@@ -69,7 +69,11 @@ func TestDatabaseDownAndBack(t *testing.T) {
 	c := pgcluster.New(t) // initdb only: the server is not running
 	echo := harness.StartEcho(t)
 	g := startGateways(t, 1, gatewayOptions{
-		conf:     harness.ExampleCaddyfile(t, "db_timeout "+dbTimeout.String(), "retry_after "+retryAfter+"s"),
+		// The test's concurrent requests all come from 127.0.0.1: a
+		// per-client share of the hashing gate as large as its bursts
+		// keeps their 503s those of the database (Retry-After 3), not the
+		// gate's (Retry-After 1).
+		conf:     harness.ExampleCaddyfile(t, "db_timeout "+dbTimeout.String(), "retry_after "+retryAfter+"s", "hash_per_client 8"),
 		upstream: echo.Addr,
 		env: map[string]string{
 			"DATABASE_URL":             clusterURL(c),
