@@ -439,3 +439,23 @@ func TestLoginFailureLogAndThrottle(t *testing.T) {
 		t.Error("no 'login throttled' line")
 	}
 }
+
+// TestExampleServesJWKS: the example Caddyfile publishes the key set at
+// /.well-known/jwks.json; with its HMAC key the set is empty (a secret
+// key is never published), it is cacheable for a rotation's sake, and
+// only GET and HEAD are answered.
+func TestExampleServesJWKS(t *testing.T) {
+	g := harness.StartGateway(t, harness.GatewayOptions{})
+	r := harness.Do(t, "GET", g.URL+"/.well-known/jwks.json", nil)
+	harness.Expect(t, "the example's JWKS", r, 200, `{"keys":[]}`)
+	if ct := r.Header.Get("Content-Type"); ct != "application/jwk-set+json" {
+		t.Errorf("JWKS Content-Type %q, want application/jwk-set+json", ct)
+	}
+	if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=300, must-revalidate" {
+		t.Errorf("JWKS Cache-Control %q", cc)
+	}
+	r = harness.Do(t, "POST", g.URL+"/.well-known/jwks.json", nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST to the JWKS: %d, Allow %q; want 405, GET, HEAD", r.Status, r.Header.Get("Allow"))
+	}
+}
