@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -361,12 +362,15 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 // parseEndpoints parses:
 //
 //	jwt_endpoints [<prefix>[*]] {
-//		<view> <path...>|off
+//		<view> <path...>|on|off
 //	}
 //
 // where <view> is obtain, refresh, verify, blacklist, register, users,
-// logout_all or sessions (whose <id>/ sub-paths end one session) and paths
-// are relative to the prefix.
+// logout_all or sessions (whose <id>/ sub-paths end one session), paths
+// are relative to the prefix, and on serves the view at its default paths.
+// Every view but users is served by default; users (the seed's users/,
+// which lists every user's id, username and email to any holder of a valid
+// access token) only when given paths or on.
 func parseEndpoints(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	h.Next() // directive name
 	e := new(Endpoints)
@@ -388,9 +392,14 @@ func parseEndpoints(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 		args := h.RemainingArgs()
 		switch {
 		case len(args) == 0:
-			return nil, h.Errf("%s needs paths, or off", name)
+			return nil, h.Errf("%s needs paths, on or off", name)
 		case len(args) == 1 && args[0] == "off":
 			e.Disable = append(e.Disable, name)
+		case len(args) == 1 && args[0] == "on":
+			if e.Paths == nil {
+				e.Paths = map[string][]string{}
+			}
+			e.Paths[name] = slices.Clone(DefaultPaths[name])
 		default:
 			if e.Paths == nil {
 				e.Paths = map[string][]string{}

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,7 +18,8 @@ func init() {
 }
 
 // Endpoints is the jwt_endpoints handler: it serves simplejwt's token
-// routes and the tutorial's register and users routes under a path prefix,
+// routes and the tutorial's register (and, when asked for, users) routes
+// under a path prefix,
 // wire-compatible with the Django original. Requests for other paths go to
 // the next handler. A known path without its trailing slash is redirected
 // (301) to the slashed path, as Django's APPEND_SLASH does.
@@ -29,9 +31,12 @@ type Endpoints struct {
 	// Paths sets a view's paths, relative to Prefix, replacing its
 	// defaults. Views: obtain (default "api/token/" and "login/"),
 	// refresh ("api/token/refresh/"), verify ("api/token/verify/"),
-	// blacklist ("api/token/blacklist/"), register ("register/"), users
-	// ("users/"), logout_all ("api/token/logout_all/") and sessions
-	// ("api/token/sessions/", whose <id>/ sub-paths end one session).
+	// blacklist ("api/token/blacklist/"), register ("register/"),
+	// logout_all ("api/token/logout_all/"), sessions
+	// ("api/token/sessions/", whose <id>/ sub-paths end one session) and
+	// users, which is served only when given paths here (the seed's is
+	// "users/"): it lists every user's id, username and email to any
+	// holder of a valid access token.
 	Paths map[string][]string `json:"paths,omitempty"`
 
 	// Disable lists views not to serve.
@@ -42,6 +47,7 @@ type Endpoints struct {
 }
 
 // DefaultPaths are the seed's paths of each view, relative to the prefix.
+// Views in OptInViews are served only when Endpoints.Paths names them.
 var DefaultPaths = map[string][]string{
 	"obtain":     {"api/token/", "login/"},
 	"refresh":    {"api/token/refresh/"},
@@ -52,6 +58,11 @@ var DefaultPaths = map[string][]string{
 	"logout_all": {"api/token/logout_all/"},
 	"sessions":   {"api/token/sessions/"},
 }
+
+// OptInViews are left out of the default view set: users lists every
+// user's id, username and email to any authenticated caller, which a
+// self-registered account is.
+var OptInViews = []string{"users"}
 
 // CaddyModule returns the Caddy module information.
 func (Endpoints) CaddyModule() caddy.ModuleInfo {
@@ -104,6 +115,9 @@ func (e *Endpoints) routeTable() (map[string]simplejwt.View, error) {
 			continue
 		}
 		paths, ok := e.Paths[v.String()]
+		if !ok && slices.Contains(OptInViews, v.String()) {
+			continue
+		}
 		if !ok {
 			paths = DefaultPaths[v.String()]
 		}

@@ -66,6 +66,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error { return writeJSO
 // Marshal encodes v as WriteJSON does.
 func Marshal(v any) ([]byte, error) { return marshal(v) }
 
+// AppendJSONString appends s as DRF's JSONRenderer writes a string
+// (ensure_ascii=False; U+2028 and U+2029 escaped; invalid UTF-8 as
+// \ufffd).
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // Detail returns an error whose body is {"detail":"…"}.
 func Detail(status int, detail string) *Error { return detailError(status, detail, "") }
 

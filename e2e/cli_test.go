@@ -109,7 +109,9 @@ func TestKeyAndHashCommands(t *testing.T) {
 	}
 }
 http://{$JWTGATE_ADDR} {
-	jwt_endpoints /userprofiles/*
+	jwt_endpoints /userprofiles/* {
+		users on
+	}
 }
 `), 0o644)
 	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Env: map[string]string{"JWT_SIGNING_KEY": es}})

@@ -47,6 +47,14 @@ func (u User) State() UserState {
 	}
 }
 
+// UserSummary is what the users view lists of a user: its id, username
+// and email, nothing else.
+type UserSummary struct {
+	ID       int64
+	Username string
+	Email    string
+}
+
 // UserState is what the Bearer check needs to know about a user. The
 // gateway keeps one per user in memory (package userindex) so that a
 // protected request never queries the database.
@@ -198,6 +206,11 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// ListUsers returns every user ordered by id.
 	ListUsers(ctx context.Context) ([]User, error)
+	// UsersAfter returns at most limit users whose id is greater than
+	// after, ordered by id, reading only the columns of UserSummary (never
+	// the password hash): one page of a listing that does not hold the
+	// table in memory.
+	UsersAfter(ctx context.Context, after int64, limit int) ([]UserSummary, error)
 	// CreateUser inserts u (u.ID is ignored) and returns it with its new
 	// id. It returns ErrUsernameTaken, or ErrEmailTaken (see options).
 	CreateUser(ctx context.Context, u User, opts CreateUserOptions) (User, error)

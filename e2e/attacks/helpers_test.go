@@ -58,7 +58,9 @@ const attackCaddyfile = `{
 	}
 }
 http://{$JWTGATE_ADDR} {
-	jwt_endpoints /userprofiles/*
+	jwt_endpoints /userprofiles/* {
+		users on
+	}
 	handle /api/* {
 		jwt_auth required
 		reverse_proxy {$UPSTREAM_ADDR}

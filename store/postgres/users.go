@@ -73,6 +73,22 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	return all, nil
 }
 
+// UsersAfter returns a page of id, username and email ordered by id.
+func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store.UserSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, username, email FROM auth_user WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, s.fail(err, "listing users")
+	}
+	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (u store.UserSummary, err error) {
+		err = r.Scan(&u.ID, &u.Username, &u.Email)
+		return u, err
+	})
+	if err != nil {
+		return nil, s.fail(err, "listing users")
+	}
+	return page, nil
+}
+
 // CreateUser inserts u without an id (the table's default, Django's
 // sequence or an identity column, gives it) and returns it with its id and
 // its times as stored (UTC, microseconds).

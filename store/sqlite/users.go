@@ -89,6 +89,27 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	return all, nil
 }
 
+// UsersAfter returns a page of id, username and email ordered by id.
+func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store.UserSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT "id", "username", "email" FROM "auth_user" WHERE "id" > ? ORDER BY "id" LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listing users: %w", err)
+	}
+	defer rows.Close()
+	var page []store.UserSummary
+	for rows.Next() {
+		var u store.UserSummary
+		if err := rows.Scan(&u.ID, &u.Username, &u.Email); err != nil {
+			return nil, fmt.Errorf("sqlite: listing users: %w", err)
+		}
+		page = append(page, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: listing users: %w", err)
+	}
+	return page, nil
+}
+
 // CreateUser inserts u and returns it with its id and its times as stored
 // (UTC, microseconds). The email check and the insert run in one
 // BEGIN IMMEDIATE transaction: SQLite admits one writer at a time, so two

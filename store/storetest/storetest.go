@@ -183,6 +183,30 @@ func testListUsers(t *testing.T, f Factory) {
 		}
 		sameUser(t, fmt.Sprintf("ListUsers[%d]", i), all[i], want[i])
 	}
+	// UsersAfter pages through the same users, two at a time.
+	var paged []store.UserSummary
+	for after := int64(0); ; {
+		page, err := s.UsersAfter(ctx(t), after, 2)
+		if err != nil {
+			t.Fatalf("UsersAfter(%d, 2): %v", after, err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("UsersAfter(%d, 2) returned %d users", after, len(page))
+		}
+		paged = append(paged, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	if len(paged) != len(want) {
+		t.Fatalf("UsersAfter pages hold %d users, want %d", len(paged), len(want))
+	}
+	for i, u := range paged {
+		if w := (store.UserSummary{ID: want[i].ID, Username: want[i].Username, Email: want[i].Email}); u != w {
+			t.Errorf("UsersAfter user %d = %+v, want %+v", i, u, w)
+		}
+	}
 }
 
 func testNotFound(t *testing.T, f Factory) {
