@@ -459,3 +459,30 @@ func TestExampleServesJWKS(t *testing.T) {
 		t.Errorf("POST to the JWKS: %d, Allow %q; want 405, GET, HEAD", r.Status, r.Header.Get("Allow"))
 	}
 }
+
+// TestUsersViewOptIn: the users view (every user's id, username and email
+// to any holder of a valid access token) is not served by a plain
+// jwt_endpoints; `users on` serves it.
+func TestUsersViewOptIn(t *testing.T) {
+	conf := writeCaddyfile(t, `{
+	admin {$JWTGATE_ADMIN}
+	jwtgate {
+		signing_key {env.JWT_SIGNING_KEY}
+	}
+}
+http://{$JWTGATE_ADDR} {
+	jwt_endpoints /plain/*
+	jwt_endpoints /userprofiles/* {
+		users on
+	}
+	handle {
+		respond "next handler" 404
+	}
+}`)
+	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf})
+	g.CreateUser(t, "siva", "siva")
+	access, _ := g.Login(t, "siva", "siva")
+	harness.Expect(t, "users/ of a plain jwt_endpoints", harness.Do(t, "GET", g.URL+"/plain/users/", nil, harness.Bearer(access)), 404, "next handler")
+	harness.Expect(t, "users/ with users on", harness.Do(t, "GET", g.URL+"/userprofiles/users/", nil, harness.Bearer(access)), 200,
+		`[{"id":1,"username":"siva","email":"siva@example.com"}]`)
+}
