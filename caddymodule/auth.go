@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/simplejwt"
@@ -31,6 +34,19 @@ func init() {
 // requires, and otherwise sets the identity headers and the
 // {http.auth.user.id} and {http.auth.user.username} placeholders and calls
 // the next handler. CORS preflight requests pass without a token.
+//
+// Every check is visible to the operator: it sets the placeholders
+// {http.auth.jwt.outcome} (authenticated, anonymous, preflight,
+// not_provided, bad_header, token_invalid, no_user_id, user_not_found,
+// user_inactive, unavailable) and {http.auth.jwt.reason} (empty unless
+// refused; for token_invalid the token's reason such as expired,
+// signature or revoked, otherwise the outcome), counts it in
+// jwtgate_auth_requests_total{outcome,reason}, and logs each refusal at
+// debug level (logger http.handlers.jwt_auth, message "request refused",
+// fields outcome, reason, client_ip and route, never the token). Debug,
+// because anyone can send refused requests: at info a client could write
+// a line per request into the operator's log, while the counter and the
+// access log already record every refusal.
 type Auth struct {
 	// Policy is the DRF permission class to enforce: "required"
 	// (IsAuthenticated, the default), "optional" (AllowAny: no token is
@@ -53,8 +69,19 @@ type Auth struct {
 	// so token_query reads the original query string.
 	ForwardAuth bool `json:"forward_auth,omitempty"`
 
-	app    *App
-	policy simplejwt.Policy
+	// Errors says how refusals are answered: "simplejwt" (the default)
+	// writes simplejwt's JSON body, byte for byte; "caddy" returns them to
+	// Caddy as errors with their status code (401, or 503 while the user
+	// table is not loaded) so that handle_errors can answer them, with
+	// {http.error.status_code} and the {http.auth.jwt.*} placeholders. The
+	// WWW-Authenticate and Retry-After headers are set either way; without
+	// handle_errors Caddy answers the status with an empty body.
+	Errors string `json:"errors,omitempty"`
+
+	app         *App
+	policy      simplejwt.Policy
+	caddyErrors bool
+	logger      *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -84,6 +111,14 @@ func (h *Auth) Provision(ctx caddy.Context) error {
 	if h.policy, err = ParsePolicy(h.Policy); err != nil {
 		return err
 	}
+	switch h.Errors {
+	case "", "simplejwt":
+	case "caddy":
+		h.caddyErrors = true
+	default:
+		return fmt.Errorf(`unknown jwt_auth errors %q: use "simplejwt" or "caddy"`, h.Errors)
+	}
+	h.logger = ctx.Logger()
 	app, err := ctx.App("jwtgate")
 	if err != nil {
 		return fmt.Errorf("jwt_auth needs the jwtgate app: %w", err)
@@ -103,7 +138,7 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	app := h.app
 	rt := app.rt.Load()
 	if rt == nil { // a request before the app's Start
-		return refuse(w, r, app.notStarted)
+		return h.refuse(w, r, h.report(r, simplejwt.Unavailable, "not_started"), app.notStarted)
 	}
 	if h.ForwardAuth {
 		return h.decide(w, r, rt)
@@ -111,17 +146,16 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	if prior, ok := caddyhttp.GetVar(r.Context(), authVar).(bool); ok {
 		if !prior && simplejwt.RequiresUser(h.policy, r) {
 			res := rt.auth.NotProvided(r)
-			app.metrics.authOutcome(res.Outcome)
-			return refuse(w, r, res.Err())
+			return h.refuse(w, r, h.report(r, res.Outcome, res.Reason), res.Err())
 		}
 		return next.ServeHTTP(w, r)
 	}
 	app.identity.strip(r.Header)
 
 	res := rt.auth.Check(r, h.policy, time.Now())
-	app.metrics.authOutcome(res.Outcome)
+	v := h.report(r, res.Outcome, res.Reason)
 	if e := res.Err(); e != nil {
-		return refuse(w, r, e)
+		return h.refuse(w, r, v, e)
 	}
 	if res.Outcome == simplejwt.Authenticated {
 		app.setIdentity(r, &res.Identity)
@@ -141,9 +175,9 @@ func (h *Auth) decide(w http.ResponseWriter, r *http.Request, rt *runtime) error
 	}
 	app.identity.strip(r.Header)
 	res := rt.auth.Check(r, h.policy, time.Now())
-	app.metrics.authOutcome(res.Outcome)
+	v := h.report(r, res.Outcome, res.Reason)
 	if e := res.Err(); e != nil {
-		return refuse(w, r, e)
+		return h.refuse(w, r, v, e)
 	}
 	out := w.Header()
 	out.Set("Cache-Control", "no-store")
@@ -180,8 +214,36 @@ func firstHeader(h http.Header, names ...string) string {
 	return ""
 }
 
-// refuse writes simplejwt's refusal.
-func refuse(w http.ResponseWriter, r *http.Request, e *drf.Error) error {
+// report counts a check's verdict and sets its placeholders.
+func (h *Auth) report(r *http.Request, o simplejwt.Outcome, reason string) *verdict {
+	v := h.app.metrics.verdicts.get(o, reason)
+	v.counter.Inc()
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.jwt.outcome", v.outcomeV)
+		repl.Set("http.auth.jwt.reason", v.reasonV)
+	}
+	return v
+}
+
+// maxLoggedRoute bounds the request path a refusal's log line carries.
+const maxLoggedRoute = 256
+
+// refuse logs the refusal v (at debug level, see Auth) and answers it with
+// e: simplejwt's body, or with `errors caddy` a Caddy error.
+func (h *Auth) refuse(w http.ResponseWriter, r *http.Request, v *verdict, e *drf.Error) error {
+	if c := h.logger.Check(zapcore.DebugLevel, "request refused"); c != nil {
+		c.Write(zap.String("outcome", v.outcome), zap.String("reason", v.reason),
+			zap.String("client_ip", clientIP(r)), logString("route", r.URL.Path, maxLoggedRoute))
+	}
+	if h.caddyErrors {
+		maps.Copy(w.Header(), e.Header)
+		return caddyhttp.Error(e.Status, v.err)
+	}
+	return writeError(w, r, e)
+}
+
+// writeError writes simplejwt's refusal e, indented if r asks for it.
+func writeError(w http.ResponseWriter, r *http.Request, e *drf.Error) error {
 	w, done := drf.Indenting(w, r)
 	e.Write(w)
 	done()

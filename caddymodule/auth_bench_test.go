@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/jwtgate/jwtgate/simplejwt"
 	"github.com/jwtgate/jwtgate/store"
@@ -41,7 +42,7 @@ func newBenchAuth(tb testing.TB, policy simplejwt.Policy) (*Auth, *token.Codec) 
 	if app.identity, err = newIdentityHeaders(app, nil); err != nil {
 		tb.Fatal(err)
 	}
-	return &Auth{app: app, policy: policy}, codec
+	return &Auth{app: app, policy: policy, logger: zap.NewNop()}, codec
 }
 
 // caddyRequest is a request with the context Caddy's server gives every

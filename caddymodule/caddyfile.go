@@ -334,10 +334,13 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 //
 //	jwt_auth [<matcher>] [required|optional|read_only] {
 //		forward_auth
+//		errors simplejwt|caddy
 //	}
 //
 // where forward_auth makes it a front proxy's decision endpoint (see
-// Auth.ForwardAuth).
+// Auth.ForwardAuth) and errors caddy hands refusals to handle_errors
+// instead of writing simplejwt's body (see Auth.Errors). Either way a
+// refusal sets {http.auth.jwt.outcome} and {http.auth.jwt.reason}.
 func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next() // directive name
 	a := new(Auth)
@@ -351,10 +354,24 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 		return nil, h.ArgErr()
 	}
 	for h.NextBlock(0) {
-		if h.Val() != "forward_auth" || h.NextArg() {
-			return nil, h.Errf("jwt_auth's block takes only forward_auth (got %q); its other settings live in the global jwtgate option", h.Val())
+		switch h.Val() {
+		case "forward_auth":
+			if h.NextArg() {
+				return nil, h.Err("jwt_auth's forward_auth takes no value")
+			}
+			a.ForwardAuth = true
+		case "errors":
+			v, err := oneArg(h.Dispenser)
+			if err != nil {
+				return nil, err
+			}
+			if v != "simplejwt" && v != "caddy" {
+				return nil, h.Errf("jwt_auth errors takes simplejwt or caddy, got %q", v)
+			}
+			a.Errors = v
+		default:
+			return nil, h.Errf("jwt_auth's block takes forward_auth and errors (got %q); its other settings live in the global jwtgate option", h.Val())
 		}
-		a.ForwardAuth = true
 	}
 	return a, nil
 }

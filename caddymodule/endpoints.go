@@ -156,7 +156,7 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if isView || isSession {
 		rt := e.app.rt.Load()
 		if rt == nil { // a request before the app's Start
-			return refuse(w, r, e.app.notStarted)
+			return writeError(w, r, e.app.notStarted)
 		}
 		defer rt.store.acquire()()
 		e.app.identity.strip(r.Header)

@@ -16,7 +16,7 @@ import (
 // each, so counters carry on across reloads.
 type metrics struct {
 	auth           *prometheus.CounterVec
-	authBy         []prometheus.Counter // indexed by simplejwt.Outcome
+	verdicts       verdicts
 	views          *prometheus.CounterVec
 	hashes         *prometheus.CounterVec
 	loginFailures  prometheus.Counter
@@ -36,8 +36,8 @@ func newMetrics() *metrics {
 	m := &metrics{
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "auth_requests_total",
-			Help: "Requests checked by jwt_auth, by outcome (authenticated, anonymous, token_invalid, …).",
-		}, []string{"outcome"}),
+			Help: "Requests checked by jwt_auth, by outcome (authenticated, anonymous, token_invalid, …) and, for a refusal, reason (expired, signature, not_provided, …).",
+		}, []string{"outcome", "reason"}),
 		views: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Name: "view_requests_total",
 			Help: "Requests answered by the token routes, by view and status code.",
@@ -64,9 +64,7 @@ func newMetrics() *metrics {
 		}),
 		users: &usersGauge{desc: prometheus.NewDesc(ns+"_users", "Users in the in-memory index the Bearer check consults.", nil, nil)},
 	}
-	for o := simplejwt.Outcome(0); o.String() != "unknown"; o++ {
-		m.authBy = append(m.authBy, m.auth.WithLabelValues(o.String()))
-	}
+	m.verdicts.init(m.auth)
 	return m
 }
 
@@ -90,10 +88,76 @@ func registerMetrics(reg prometheus.Registerer) (*metrics, []error) {
 	return m, errs
 }
 
-func (m *metrics) authOutcome(o simplejwt.Outcome) {
-	if int(o) < len(m.authBy) {
-		m.authBy[o].Inc()
+// verdict is one outcome and reason of jwt_auth as the gateway reports
+// them: the placeholder values, boxed once so that setting them on a
+// request's replacer does not allocate, the counter, and the handler error
+// of `errors caddy`.
+type verdict struct {
+	outcome, reason   string
+	outcomeV, reasonV any
+	counter           prometheus.Counter
+	err               error
+}
+
+// verdicts holds one verdict per outcome and reason seen. Reasons come
+// from a fixed set of constants (simplejwt.Result.Reason), so the map and
+// the metric's label set stay small; maxVerdicts bounds them anyway.
+type verdicts struct {
+	vec *prometheus.CounterVec
+	mu  sync.RWMutex
+	by  map[verdictKey]*verdict
+}
+
+type verdictKey struct {
+	outcome simplejwt.Outcome
+	reason  string
+}
+
+// maxVerdicts bounds the outcome/reason pairs; past it a new reason is
+// counted as "other".
+const maxVerdicts = 64
+
+// init creates the verdicts every outcome has without a token reason,
+// so their counters are exported (at 0) from the start.
+func (v *verdicts) init(vec *prometheus.CounterVec) {
+	v.vec, v.by = vec, map[verdictKey]*verdict{}
+	for o := simplejwt.Outcome(0); o.String() != "unknown"; o++ {
+		switch o {
+		case simplejwt.Anonymous, simplejwt.Authenticated, simplejwt.Preflight:
+			v.get(o, "")
+		case simplejwt.TokenInvalid: // its reasons are the token's
+		default:
+			v.get(o, o.String())
+		}
 	}
+}
+
+// get returns the verdict of outcome o with reason ("" when o is not a
+// refusal), creating it the first time.
+func (v *verdicts) get(o simplejwt.Outcome, reason string) *verdict {
+	k := verdictKey{o, reason}
+	v.mu.RLock()
+	d := v.by[k]
+	v.mu.RUnlock()
+	if d != nil {
+		return d
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d = v.by[k]; d != nil {
+		return d
+	}
+	if len(v.by) >= maxVerdicts {
+		reason = "other"
+		if d = v.by[verdictKey{o, reason}]; d != nil {
+			return d
+		}
+	}
+	d = &verdict{outcome: o.String(), reason: reason, outcomeV: o.String(), reasonV: reason,
+		counter: v.vec.WithLabelValues(o.String(), reason),
+		err:     errors.New("jwt_auth refused the request: " + o.String() + " (" + reason + ")")}
+	v.by[verdictKey{o, reason}] = d
+	return d
 }
 
 func (m *metrics) view(v simplejwt.View, status int) {
