@@ -190,7 +190,8 @@ type CreateUserOptions struct {
 	UniqueEmail bool
 }
 
-// Store is what jwtgate needs from a database. All methods are safe for
+// Store is what jwtgate needs from a database, one interface per concern
+// (as package throttle takes only FailureCounters). All methods are safe for
 // concurrent use. Times are stored as Django stores them: UTC with
 // microsecond precision.
 type Store interface {
@@ -199,6 +200,17 @@ type Store interface {
 	// objects (the user change feed). It never alters a table that exists.
 	Migrate(ctx context.Context) error
 
+	Users
+	Tokens
+	FailureCounters
+	Feed
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Users reads and changes auth_user.
+type Users interface {
 	// UserByUsername returns the user with exactly this username
 	// (case-sensitive, as Django's get_by_natural_key), or ErrNotFound.
 	UserByUsername(ctx context.Context, username string) (User, error)
@@ -228,7 +240,11 @@ type Store interface {
 	// when those tables exist. It returns ErrUserReferenced if another
 	// table still references the user.
 	DeleteUser(ctx context.Context, id int64) error
+}
 
+// Tokens is simplejwt's outstanding and blacklisted tokens and jwtgate's
+// sessions and revocations over them (see docs/sessions.md).
+type Tokens interface {
 	// AddOutstanding records an issued refresh token.
 	AddOutstanding(ctx context.Context, t OutstandingToken) error
 	// Blacklist get-or-creates the outstanding row for t.JTI (inserting t
@@ -275,7 +291,10 @@ type Store interface {
 	// and returns how many outstanding rows it deleted. It also deletes
 	// login failure windows that ended by now.
 	FlushExpired(ctx context.Context, now time.Time) (int64, error)
+}
 
+// FailureCounters is the login throttle's counters (package throttle).
+type FailureCounters interface {
 	// LoginFailures returns, for each key in order, the failed logins
 	// counted in its current window and when that window ends; a key with
 	// no window, or whose window ended by now, has zero Failures. The
@@ -295,7 +314,10 @@ type Store interface {
 	UncountLoginFailure(ctx context.Context, keys []string) error
 	// ClearLoginFailures forgets the keys' counters.
 	ClearLoginFailures(ctx context.Context, keys []string) error
+}
 
+// Feed keeps a process's view of the users in step with the database.
+type Feed interface {
 	// WatchUsers keeps w in step with auth_user until ctx is done, whoever
 	// changes the table (this process, the CLI, Django). It first calls
 	// w.Reset with every user, then w.Update for every user inserted,
@@ -305,12 +327,9 @@ type Store interface {
 	// when ctx ends; other errors are retried internally and reported to
 	// w.Error.
 	WatchUsers(ctx context.Context, w UserWatcher) error
-
-	// Close releases the store's resources.
-	Close() error
 }
 
-// FailureWindow is a login failure counter (see Store.LoginFailures).
+// FailureWindow is a login failure counter (see FailureCounters.LoginFailures).
 type FailureWindow struct {
 	Failures int
 	Ends     time.Time
