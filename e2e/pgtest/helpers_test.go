@@ -468,6 +468,22 @@ func (g *gateway) alive(t testing.TB) {
 	}
 }
 
+// reload runs `caddy reload` with conf against the gateway's admin
+// endpoint (bounded: 60 s) and returns how long it took.
+func (g *gateway) reload(t testing.TB, conf string) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(harness.BinDir, "caddy"), "reload", "--config", conf,
+		"--adapter", "caddyfile", "--address", strings.TrimPrefix(g.admin, "http://"))
+	cmd.Env = g.env
+	started := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("caddy reload --config %s: %v\n%s", conf, err, out)
+	}
+	return time.Since(started)
+}
+
 // cli runs a caddy subcommand against the gateway's config and store, as
 // an operator would (bounded: 60 s).
 func (g *gateway) cli(t testing.TB, stdin string, extraEnv []string, args ...string) (string, error) {

@@ -2,12 +2,11 @@ package pgtest
 
 import (
 	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	"github.com/jwtgate/jwtgate/internal/pgcluster"
 )
 
 // TestReloadReusesThePool: the PostgreSQL pool lives in a caddy.UsagePool
@@ -47,14 +46,7 @@ func TestReloadReusesThePool(t *testing.T) {
 	}
 	reload := func(name string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, filepath.Join(harness.BinDir, "caddy"), "reload", "--config", confs[name],
-			"--adapter", "caddyfile", "--address", g.admin[len("http://"):])
-		cmd.Env = g.env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("caddy reload (%s): %v\n%s", name, err, out)
-		}
+		g.reload(t, confs[name])
 		// The Bearer check answers at once after every reload: the user
 		// table of the new config is in memory.
 		expect(t, "users/ right after reloading "+name, get(t, g.URL+"/userprofiles/users/", bearer(access)), 200,
@@ -89,4 +81,54 @@ func TestReloadReusesThePool(t *testing.T) {
 		t.Errorf("%d backends after 6 reloads onto new pools, %d before: old pools were not closed", n, n0)
 	}
 	g.alive(t)
+}
+
+// TestReloadWithDatabaseHung: with the PostgreSQL server hung (stopped
+// with SIGSTOP, so connections neither fail nor answer), `caddy reload`
+// returns after about db_timeout, not after TCP or pool timeouts: a reload
+// that keeps the store settings keeps the pool and its user table and
+// does not wait at all, one that changes them waits for the new pool at
+// most db_timeout. Bearer-protected proxying goes on across the first;
+// when the server resumes the gateway works again by itself.
+func TestReloadWithDatabaseHung(t *testing.T) {
+	const dbTimeout = time.Second
+	c := pgcluster.New(t)
+	c.Start()
+	echo := harness.StartEcho(t)
+	setting := "db_timeout " + dbTimeout.String()
+	confs := map[string]string{
+		"start":         harness.ExampleCaddyfile(t, setting),
+		"same store":    harness.ExampleCaddyfile(t, setting, "access_token_lifetime 6m"),
+		"another store": harness.ExampleCaddyfile(t, setting, "store {env.DATABASE_URL} {", "\tmax_conns 3", "}"),
+	}
+	g := startGateways(t, 1, gatewayOptions{conf: confs["start"], upstream: echo.Addr,
+		env: map[string]string{"DATABASE_URL": clusterURL(c)}})[0]
+	g.createSuperuser(t, "dora", "dora-pass-5c1e")
+	access, _ := g.login(t, "dora", "dora-pass-5c1e")
+	proxied := g.URL + "/movieapi/movie/1/review-create/"
+	expect(t, "a proxied write before the server hangs", call(t, "POST", proxied, jsonType, `{}`, bearer(access)), 200, `{"upstream":"ok"}`)
+
+	c.Freeze()
+	t.Cleanup(c.Thaw) // before the cluster's own cleanup stops it
+	// A reload takes about db_timeout at most; far above what it measures,
+	// this bound only catches a reload that hangs on the database.
+	const bound = dbTimeout + 15*time.Second
+	took := g.reload(t, confs["same store"])
+	t.Logf("server hung: reload keeping the store took %s", ms(took))
+	if took > bound {
+		t.Errorf("server hung: reload keeping the store took %s, want at most about db_timeout (%s)", ms(took), dbTimeout)
+	}
+	expect(t, "a proxied write after a reload with the server hung", call(t, "POST", proxied, jsonType, `{}`, bearer(access)), 200, `{"upstream":"ok"}`)
+	took = g.reload(t, confs["another store"])
+	t.Logf("server hung: reload onto a new pool took %s (db_timeout %s)", ms(took), dbTimeout)
+	if took > bound {
+		t.Errorf("server hung: reload onto a new pool took %s, want at most about db_timeout (%s)", ms(took), dbTimeout)
+	}
+	g.alive(t)
+
+	c.Thaw()
+	waitFor(t, "a proxied write once the server resumes", 30*time.Second, func() (answer, error) {
+		return send("POST", proxied, jsonType, `{}`, bearer(access))
+	}, is(200, `{"upstream":"ok"}`))
+	g.login(t, "dora", "dora-pass-5c1e")
 }
