@@ -232,8 +232,8 @@ gateway_env() {
 start_gateway() {
 	gateway_env "$@"
 	mkdir -p "$WORK/$1"
-	env "${GW_ENV[@]}" JWTGATE_SUPERUSER_PASSWORD="$BENCH_PASSWORD" "$BIN/caddy" createsuperuser --noinput \
-		--username bench --email bench@example.com --config bench/gateway.Caddyfile --adapter caddyfile \
+	env "${GW_ENV[@]}" JWTGATE_SUPERUSER_PASSWORD="$BENCH_PASSWORD" "$BIN/caddy" jwtgate createsuperuser --noinput \
+		--username bench --email bench@example.com --create-store --config bench/gateway.Caddyfile --adapter caddyfile \
 		>"$LOG/$1-createsuperuser.log" 2>&1 || die "createsuperuser ($1): $(tail -5 "$LOG/$1-createsuperuser.log")"
 	env "${GW_ENV[@]}" "$BIN/caddy" run --config bench/gateway.Caddyfile --adapter caddyfile >"$LOG/$1.log" 2>&1 &
 	GW_PID=$!

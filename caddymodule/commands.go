@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 	"golang.org/x/term"
 
 	"github.com/jwtgate/jwtgate/password"
@@ -22,15 +24,50 @@ import (
 	"github.com/jwtgate/jwtgate/store"
 )
 
-// The manage.py habits of Django operators, as caddy subcommands. Each
-// finds the store from the same config `caddy run` uses (--config,
-// default ./Caddyfile), so one environment variable moves both, and each
-// works while the gateway runs: the gateway sees user changes within a
-// second.
+// The manage.py habits of Django operators, under one Caddy command,
+// `caddy jwtgate <sub>`, so that no generic name (migrate, user …) is
+// taken in Caddy's command namespace, where a second plugin with the same
+// name would make the binary panic at start. Each store command finds the
+// store from the same config `caddy run` uses (--config, default
+// ./Caddyfile), so one environment variable moves both, and each works
+// while the gateway runs: the gateway sees user changes within a second.
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "createsuperuser",
-		Usage: "[--config <path>] [--adapter <name>] [--username <name>] [--email <address>] [--noinput]",
+		Name:  "jwtgate",
+		Usage: "<command> [--verbose] [flags]",
+		Short: "Manages jwtgate's users and store (as Django's manage.py), makes signing keys and Django password hashes",
+		Long: `
+The jwtgate commands. Those that use the store (createsuperuser,
+changepassword, user, migrate, flushexpiredtokens) find it from the config
+` + "`caddy run`" + ` uses (--config, default ./Caddyfile, and the same environment:
+DATABASE_URL, XDG_DATA_HOME …), print the store they opened on standard
+error ("store: sqlite /path" or a PostgreSQL URL without its password), and
+refuse a store that does not exist or has no tables yet unless the command
+is migrate or --create-store is given: a typo or a missing environment
+variable then fails instead of creating a new, empty store the gateway never
+sees. Caddy's log lines are printed only with --verbose.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.PersistentFlags().Bool("verbose", false, "Print Caddy's log lines too")
+			cmd.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+				if v, _ := cmd.Flags().GetBool("verbose"); !v {
+					// Caddy's default logger only changes through
+					// BufferedLog; the buffer is never flushed, so its
+					// lines (and the standard log's) are dropped.
+					buffered, _, _ := caddy.BufferedLog()
+					zap.RedirectStdLog(buffered)
+				}
+			}
+			cmd.AddCommand(storeCommands()...)
+			cmd.AddCommand(keyCommands()...)
+		},
+	})
+}
+
+// storeCommands are the commands that use the store.
+func storeCommands() []*cobra.Command {
+	createsuperuser := &cobra.Command{
+		Use:   "createsuperuser [--username <name>] [--email <address>] [--noinput]",
 		Short: "Creates a superuser in the jwtgate store (as Django's createsuperuser)",
 		Long: `
 Creates a user with is_staff and is_superuser set, in the store the config
@@ -40,35 +77,33 @@ password comes from JWTGATE_SUPERUSER_PASSWORD (or DJANGO_SUPERUSER_PASSWORD)
 and --username is required, as Django's --noinput with
 DJANGO_SUPERUSER_PASSWORD.
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			configFlags(cmd)
-			cmd.Flags().String("username", "", "Username of the new superuser")
-			cmd.Flags().String("email", "", "Email address of the new superuser")
-			cmd.Flags().Bool("noinput", false, "Do not prompt; take the password from JWTGATE_SUPERUSER_PASSWORD")
-			cmd.Flags().Bool("no-input", false, "Same as --noinput")
-			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmdCreateSuperuser(cmd) }
-		},
-	})
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "changepassword",
-		Usage: "[--config <path>] [--adapter <name>] [--password-stdin] [<username>]",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmdCreateSuperuser(cmd) },
+	}
+	createsuperuser.Flags().String("username", "", "Username of the new superuser")
+	createsuperuser.Flags().String("email", "", "Email address of the new superuser")
+	createsuperuser.Flags().Bool("noinput", false, "Do not prompt; take the password from JWTGATE_SUPERUSER_PASSWORD")
+	createsuperuser.Flags().Bool("no-input", false, "Same as --noinput")
+
+	changepassword := &cobra.Command{
+		Use:   "changepassword [--password-stdin] [<username>]",
 		Short: "Changes a user's password in the jwtgate store (as Django's changepassword)",
 		Long: `
 Prompts twice for a new password of the user (default: the name of the
-current system user) and stores it hashed as Django would. With
+current system user) and stores it hashed as Django would. As Django's
+changepassword, it runs Django's password validators and asks again when
+the two entries differ or the validators refuse the password (saying why),
+and gives up after three attempts; an empty password aborts. With
 --password-stdin the password is read from the first line of standard input
-instead, for scripts.
+instead, for scripts, and a password the validators refuse is refused.
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			configFlags(cmd)
-			cmd.Flags().Bool("password-stdin", false, "Read the new password from standard input")
-			cmd.Args = cobra.MaximumNArgs(1)
-			cmd.RunE = func(cmd *cobra.Command, args []string) error { return cmdChangePassword(cmd, args) }
-		},
-	})
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "user",
-		Usage: "list|show|activate|deactivate|delete|revoke|sessions [<username>] [--config <path>]",
+		Args: cobra.MaximumNArgs(1),
+		RunE: cmdChangePassword,
+	}
+	changepassword.Flags().Bool("password-stdin", false, "Read the new password from standard input")
+
+	user := &cobra.Command{
+		Use:   "user list|show|activate|deactivate|delete|revoke|sessions [<username>]",
 		Short: "Lists, shows, activates, deactivates, deletes users of the jwtgate store, ends their tokens, lists their sessions",
 		Long: `
 Manages users of the store the config names. A deactivated or deleted user is
@@ -80,72 +115,75 @@ now (as the logout_all view) and blacklists its refresh tokens for Django too.
 When a gateway runs on this host with this config, the command returns once
 that gateway enforces the change (through Caddy's admin endpoint).
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			for _, sub := range []struct {
-				use, short string
-				args       cobra.PositionalArgs
-				run        func(*cobra.Command, []string) error
-			}{
-				{"list", "Lists users", cobra.NoArgs, cmdUserList},
-				{"show <username>", "Shows a user", cobra.ExactArgs(1), cmdUserShow},
-				{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userSetter(true)},
-				{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userSetter(false)},
-				{"delete <username>", "Deletes a user", cobra.ExactArgs(1), cmdUserDelete},
-				{"revoke <username>", "Ends every token of the user issued before now", cobra.ExactArgs(1), cmdUserRevoke},
-				{"sessions <username>", "Lists the user's live sessions", cobra.ExactArgs(1), cmdUserSessions},
-			} {
-				c := &cobra.Command{Use: sub.use, Short: sub.short, Args: sub.args, RunE: sub.run}
-				configFlags(c)
-				cmd.AddCommand(c)
-			}
-		},
-	})
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "migrate",
-		Usage: "[--config <path>] [--adapter <name>]",
+	}
+	for _, sub := range []struct {
+		use, short string
+		args       cobra.PositionalArgs
+		run        func(*cobra.Command, []string) error
+	}{
+		{"list", "Lists users", cobra.NoArgs, cmdUserList},
+		{"show <username>", "Shows a user", cobra.ExactArgs(1), cmdUserShow},
+		{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userSetter(true)},
+		{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userSetter(false)},
+		{"delete <username>", "Deletes a user", cobra.ExactArgs(1), cmdUserDelete},
+		{"revoke <username>", "Ends every token of the user issued before now", cobra.ExactArgs(1), cmdUserRevoke},
+		{"sessions <username>", "Lists the user's live sessions", cobra.ExactArgs(1), cmdUserSessions},
+	} {
+		c := &cobra.Command{Use: sub.use, Short: sub.short, Args: sub.args, RunE: sub.run}
+		storeFlags(c)
+		user.AddCommand(c)
+	}
+
+	migrate := &cobra.Command{
+		Use:   "migrate",
 		Short: "Creates jwtgate's tables in the store, in Django's layout (as Django's migrate)",
 		Long: `
 Creates auth_user, token_blacklist_outstandingtoken and
 token_blacklist_blacklistedtoken as Django's migrations make them, when they
 do not exist, and jwtgate's change feed. Tables that exist are left as they
 are. The gateway does the same at start-up unless the store sets migrate off.
+This is the command that creates a new store (a new SQLite file).
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			configFlags(cmd)
-			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
-					if err := e.store.Migrate(ctx); err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "Tables ready in %s\n", e.desc)
-					return nil
-				})
-			}
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+				fmt.Fprintf(cmd.OutOrStdout(), "Tables ready in %s\n", e.desc)
+				return nil
+			})
 		},
-	})
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "flushexpiredtokens",
-		Usage: "[--config <path>] [--adapter <name>]",
+	}
+
+	flush := &cobra.Command{
+		Use:   "flushexpiredtokens",
 		Short: "Deletes expired outstanding and blacklisted tokens (as simplejwt's flushexpiredtokens)",
-		CobraFunc: func(cmd *cobra.Command) {
-			configFlags(cmd)
-			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
-					n, err := e.store.FlushExpired(ctx, time.Now())
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d expired tokens\n", n)
-					return nil
-				})
-			}
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+				n, err := e.store.FlushExpired(ctx, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Deleted %d expired tokens\n", n)
+				return nil
+			})
 		},
-	})
+	}
+
+	cmds := []*cobra.Command{createsuperuser, changepassword, migrate, flush}
+	for _, c := range cmds {
+		storeFlags(c)
+	}
+	return append(cmds, user)
 }
 
-func configFlags(cmd *cobra.Command) {
+// storeFlags adds the flags that find the store; migrate always creates
+// it, the other commands only with --create-store.
+func storeFlags(cmd *cobra.Command) {
 	cmd.Flags().StringP("config", "c", "", "Configuration file (default: ./Caddyfile)")
 	cmd.Flags().StringP("adapter", "a", "", "Name of config adapter to apply")
+	if cmd.Name() != "migrate" {
+		cmd.Flags().Bool("create-store", false, "Create the store and its tables when they do not exist, as migrate does")
+	}
 }
 
 // cliEnv is what a command needs: the app's settings and its store.
@@ -158,14 +196,14 @@ type cliEnv struct {
 	passwords *password.Set
 }
 
-// loadApp reads the jwtgate app's settings from the config, as `caddy run`
-// would find them.
 // loadedConfig is the config a command loaded: its JSON and its file.
 type loadedConfig struct {
 	json []byte
 	file string
 }
 
+// loadApp reads the jwtgate app's settings from the config, as `caddy run`
+// would find them.
 func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
 	configFile, _ := cmd.Flags().GetString("config")
 	adapter, _ := cmd.Flags().GetString("adapter")
@@ -193,7 +231,12 @@ func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
 	return app, loadedConfig{json: cfgJSON, file: cfgFile}, nil
 }
 
-// withStore opens the config's store, runs f, and closes it.
+// withStore opens the config's store, runs f, and closes it. It names the
+// store on stderr, and refuses one that does not exist yet or has no
+// tables (see missingStore) unless the command is migrate or has
+// --create-store; it creates any missing table of an existing store when
+// the config lets the gateway do so (migrate on), as the gateway would at
+// start.
 func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error {
 	app, cfg, err := loadApp(cmd)
 	if err != nil {
@@ -203,20 +246,48 @@ func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	desc := rs.describe()
+	fmt.Fprintln(cmd.ErrOrStderr(), "store: "+desc)
+	create := cmd.Name() == "migrate"
+	if !create {
+		create, _ = cmd.Flags().GetBool("create-store")
+	}
+	if rs.Driver == "sqlite" && !create {
+		if _, err := os.Stat(rs.SQLitePath); errors.Is(err, fs.ErrNotExist) {
+			return missingStore(rs, "does not exist")
+		}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
 	defer cancel()
 	s, err := rs.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", rs.describe(), err)
+		return fmt.Errorf("opening %s: %w", desc, err)
 	}
 	defer s.Close()
-	if rs.Migrate {
-		// Commands may run before the gateway ever started.
-		if err := s.Migrate(ctx); err != nil {
-			return fmt.Errorf("preparing %s: %w", rs.describe(), err)
+	if !create {
+		// A store the gateway or migrate prepared has auth_user: the
+		// lookup finds no user 0 rather than no table.
+		if _, err := s.UserByID(ctx, 0); !errors.Is(err, store.ErrNotFound) {
+			return missingStore(rs, fmt.Sprintf("cannot be read (%v)", err))
 		}
 	}
-	return f(ctx, &cliEnv{app: app, cfg: cfg, stderr: cmd.ErrOrStderr(), store: s, desc: rs.describe(), passwords: password.DefaultSet(app.PasswordIterations)})
+	if create || rs.Migrate {
+		if err := s.Migrate(ctx); err != nil {
+			return fmt.Errorf("preparing %s: %w", desc, err)
+		}
+	}
+	return f(ctx, &cliEnv{app: app, cfg: cfg, stderr: cmd.ErrOrStderr(), store: s, desc: desc, passwords: password.DefaultSet(app.PasswordIterations)})
+}
+
+// missingStore is the refusal to work on a store that is not there, with
+// what to do about it.
+func missingStore(rs resolvedStore, why string) error {
+	hint := ""
+	if rs.Driver == "sqlite" && os.Getenv("XDG_DATA_HOME") == "" && strings.HasPrefix(rs.SQLitePath, caddy.AppDataDir()) {
+		hint = "; XDG_DATA_HOME is not set here, so Caddy's data directory is " + caddy.AppDataDir()
+	}
+	return fmt.Errorf("the store %s %s%s. Run the command with the config and environment the gateway runs with; "+
+		"a new store is made by `caddy jwtgate migrate` (or --create-store)", rs.describe(), why, hint)
 }
 
 func cmdCreateSuperuser(cmd *cobra.Command) error {
@@ -318,6 +389,7 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
+		attrs := password.UserAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
 		var pw string
 		if fromStdin {
 			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -328,10 +400,12 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 			if pw == "" {
 				return errors.New("no password on standard input")
 			}
+			if msgs := password.Validate(pw, attrs); len(msgs) > 0 {
+				return fmt.Errorf("password not changed: %s", strings.Join(msgs, " "))
+			}
 		} else {
 			fmt.Fprintf(out, "Changing password for user '%s'\n", username)
-			pw, err = promptNewPassword(out, bufio.NewReader(cmd.InOrStdin()), cmd.InOrStdin(),
-				password.UserAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email})
+			pw, err = promptChangedPassword(out, cmd.ErrOrStderr(), bufio.NewReader(cmd.InOrStdin()), cmd.InOrStdin(), username, attrs)
 			if err != nil {
 				return err
 			}
@@ -491,8 +565,8 @@ func readSecret(out io.Writer, in *bufio.Reader, raw io.Reader, question string)
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// promptNewPassword asks twice, as Django does, runs the password
-// validators and lets a person bypass them.
+// promptNewPassword asks twice, as Django's createsuperuser does, runs the
+// password validators and lets a person bypass them.
 func promptNewPassword(out io.Writer, in *bufio.Reader, raw io.Reader, attrs password.UserAttributes) (string, error) {
 	for tries := 0; tries < 3; tries++ {
 		p1, err := readSecret(out, in, raw, "Password: ")
@@ -524,6 +598,38 @@ func promptNewPassword(out io.Writer, in *bufio.Reader, raw io.Reader, attrs pas
 		return p1, nil
 	}
 	return "", errors.New("aborting: too many attempts")
+}
+
+// promptChangedPassword asks for a user's new password as Django's
+// changepassword does: twice; a mismatch, or a password the validators
+// refuse (their reasons go to errw), costs one of three attempts; an empty
+// password aborts. There is no bypass.
+func promptChangedPassword(out, errw io.Writer, in *bufio.Reader, raw io.Reader, username string, attrs password.UserAttributes) (string, error) {
+	const maxTries = 3
+	for count := 0; count < maxTries; count++ {
+		var p [2]string
+		for i, q := range []string{"Password: ", "Password (again): "} {
+			v, err := readSecret(out, in, raw, q)
+			if err != nil {
+				return "", err
+			}
+			if v == "" {
+				return "", errors.New("aborted")
+			}
+			p[i] = v
+		}
+		p1, p2 := p[0], p[1]
+		if p1 != p2 {
+			fmt.Fprintln(out, "Passwords do not match. Please try again.")
+			continue
+		}
+		if msgs := password.Validate(p1, attrs); len(msgs) > 0 {
+			fmt.Fprintln(errw, strings.Join(msgs, "\n"))
+			continue
+		}
+		return p1, nil
+	}
+	return "", fmt.Errorf("Aborting password change for user '%s' after %d attempts", username, maxTries)
 }
 
 // validUsernameCLI applies Django's username rules to a username typed at

@@ -23,7 +23,7 @@ func (a *App) signingKey(repl *caddy.Replacer, alg string) (key []byte, generate
 	}
 	if !a.GenerateSigningKey {
 		return nil, "", errors.New("signing_key is empty: set it (for example signing_key {env.JWT_SIGNING_KEY} " +
-			"with at least 32 random bytes, from `caddy gen-signing-key`), or enable generate_signing_key for a demo")
+			"with at least 32 random bytes, from `caddy jwtgate gen-signing-key`), or enable generate_signing_key for a demo")
 	}
 	if !strings.HasPrefix(alg, "HS") {
 		return nil, "", fmt.Errorf("generate_signing_key only makes HMAC keys; %s needs a PEM private key in signing_key", alg)

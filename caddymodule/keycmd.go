@@ -13,17 +13,16 @@ import (
 	"fmt"
 	"strings"
 
-	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
 	"github.com/jwtgate/jwtgate/password"
 )
 
-// The key generation and hashing helpers.
-func init() {
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "gen-signing-key",
-		Usage: "[--algorithm HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA]",
+// keyCommands are the key generation and hashing helpers, which need no
+// config or store.
+func keyCommands() []*cobra.Command {
+	genKey := &cobra.Command{
+		Use:   "gen-signing-key [--algorithm HS256|HS384|HS512|RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA]",
 		Short: "Prints a new JWT signing key for the jwtgate signing_key option",
 		Long: `
 Prints a random signing key for --algorithm (default HS256): 64 random bytes as
@@ -37,22 +36,21 @@ Keep it in a secret store or an environment variable, not in the Caddyfile:
 To share tokens with a Django app, use the key its SIMPLE_JWT SIGNING_KEY
 (Django's SECRET_KEY by default) already has instead.
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			cmd.Flags().StringP("algorithm", "a", "HS256", "JWS algorithm the key is for")
-			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				alg, _ := cmd.Flags().GetString("algorithm")
-				key, err := newSigningKey(alg)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), key)
-				return nil
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			alg, _ := cmd.Flags().GetString("algorithm")
+			key, err := newSigningKey(alg)
+			if err != nil {
+				return err
 			}
+			fmt.Fprintln(cmd.OutOrStdout(), key)
+			return nil
 		},
-	})
-	caddycmd.RegisterCommand(caddycmd.Command{
-		Name:  "hash-django-password",
-		Usage: "[--algorithm pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt_sha256|scrypt] [--iterations <n>] [--plaintext <password>]",
+	}
+	genKey.Flags().StringP("algorithm", "a", "HS256", "JWS algorithm the key is for")
+
+	hash := &cobra.Command{
+		Use:   "hash-django-password [--algorithm pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt_sha256|scrypt] [--iterations <n>] [--plaintext <password>]",
 		Short: "Hashes a password in Django's auth_user.password format",
 		Long: `
 Prints the password hashed as Django stores it ("pbkdf2_sha256$1000000$…"),
@@ -62,34 +60,34 @@ for provisioning users with SQL or fixtures. The password comes from
 --iterations sets the PBKDF2 count (default 1000000, Django 5.2's; 260000 is
 Django 3.2's). The other algorithms use Django's defaults.
 `,
-		CobraFunc: func(cmd *cobra.Command) {
-			cmd.Flags().StringP("algorithm", "a", "pbkdf2_sha256", "Django hasher")
-			cmd.Flags().Int("iterations", password.DefaultPBKDF2Iterations, "PBKDF2 iterations")
-			cmd.Flags().StringP("plaintext", "p", "", "The password (default: read from standard input)")
-			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				alg, _ := cmd.Flags().GetString("algorithm")
-				iter, _ := cmd.Flags().GetInt("iterations")
-				pw, _ := cmd.Flags().GetString("plaintext")
-				if !cmd.Flags().Changed("plaintext") {
-					line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-					if err != nil && line == "" {
-						return fmt.Errorf("no password given: use --plaintext or standard input")
-					}
-					pw = strings.TrimRight(line, "\r\n")
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			alg, _ := cmd.Flags().GetString("algorithm")
+			iter, _ := cmd.Flags().GetInt("iterations")
+			pw, _ := cmd.Flags().GetString("plaintext")
+			if !cmd.Flags().Changed("plaintext") {
+				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				if err != nil && line == "" {
+					return fmt.Errorf("no password given: use --plaintext or standard input")
 				}
-				h, err := djangoHasher(alg, iter)
-				if err != nil {
-					return err
-				}
-				enc, err := h.Encode(pw)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), enc)
-				return nil
+				pw = strings.TrimRight(line, "\r\n")
 			}
+			h, err := djangoHasher(alg, iter)
+			if err != nil {
+				return err
+			}
+			enc, err := h.Encode(pw)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), enc)
+			return nil
 		},
-	})
+	}
+	hash.Flags().StringP("algorithm", "a", "pbkdf2_sha256", "Django hasher")
+	hash.Flags().Int("iterations", password.DefaultPBKDF2Iterations, "PBKDF2 iterations")
+	hash.Flags().StringP("plaintext", "p", "", "The password (default: read from standard input)")
+	return []*cobra.Command{genKey, hash}
 }
 
 func djangoHasher(alg string, iterations int) (password.Hasher, error) {

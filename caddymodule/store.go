@@ -34,7 +34,7 @@ type StoreConfig struct {
 
 	// Migrate creates the tables at start-up when they do not exist (the
 	// same as the migrate command). Default true; set false when the
-	// database user may not create tables, and run `caddy migrate` once.
+	// database user may not create tables, and run `caddy jwtgate migrate` once.
 	Migrate *bool `json:"migrate,omitempty"`
 
 	// Schema is the PostgreSQL schema holding Django's tables. Default

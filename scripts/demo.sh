@@ -49,8 +49,11 @@ export UPSTREAM_DB="${UPSTREAM_DB:-$VAR/upstream.sqlite3}"
 caddy=("$VAR/bin/caddy")
 conf=(--config Caddyfile --adapter caddyfile)
 
-if ! "${caddy[@]}" user show siva "${conf[@]}" >/dev/null 2>&1; then
-	JWTGATE_SUPERUSER_PASSWORD=siva "${caddy[@]}" createsuperuser --noinput \
+# The store: migrate creates it on the first run (the other commands refuse
+# a store that does not exist) and names it.
+"${caddy[@]}" jwtgate migrate "${conf[@]}" >/dev/null
+if ! "${caddy[@]}" jwtgate user show siva "${conf[@]}" >/dev/null 2>&1; then
+	JWTGATE_SUPERUSER_PASSWORD=siva "${caddy[@]}" jwtgate createsuperuser --noinput \
 		--username siva --email siva@example.com "${conf[@]}" 2>/dev/null
 fi
 

@@ -103,7 +103,7 @@ func (k *keyImpl) setHMAC(cfg Key, alg algorithm) error {
 		if len(key) == 0 {
 			what = "is empty"
 		}
-		return k.errorf("signing key %s; %s needs at least %d random bytes (generate a key with, for example: caddy gen-signing-key --algorithm %s)", what, cfg.Algorithm, minLen, cfg.Algorithm)
+		return k.errorf("signing key %s; %s needs at least %d random bytes (generate a key with, for example: caddy jwtgate gen-signing-key --algorithm %s)", what, cfg.Algorithm, minLen, cfg.Algorithm)
 	}
 	if looksLikePEM(key) {
 		// PyJWT refuses these too: a public key used as an HMAC secret is
@@ -111,7 +111,7 @@ func (k *keyImpl) setHMAC(cfg Key, alg algorithm) error {
 		return k.errorf("signing key is a PEM key, but %s needs a shared random secret; to sign with a key pair choose RS256, PS256, ES256 or EdDSA", cfg.Algorithm)
 	}
 	if why := weakKey(key); why != "" {
-		return k.errorf("signing key %s (generate a key with, for example: caddy gen-signing-key)", why)
+		return k.errorf("signing key %s (generate a key with, for example: caddy jwtgate gen-signing-key)", why)
 	}
 	k.hmacKey = key
 	k.hmacPool = newHMACPool(alg.hash, key)

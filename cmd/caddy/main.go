@@ -11,9 +11,9 @@ import (
 	// Caddy's standard modules, as in the official distribution.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	// jwtgate: the app, the jwt_auth and jwt_endpoints handlers, and the
-	// createsuperuser, changepassword, user, migrate and
-	// flushexpiredtokens commands.
+	// jwtgate: the app, the jwt_auth and jwt_endpoints handlers, the
+	// admin sync endpoint, and the `caddy jwtgate …` commands
+	// (createsuperuser, changepassword, user, migrate, …).
 	_ "github.com/jwtgate/jwtgate/caddymodule"
 )
 

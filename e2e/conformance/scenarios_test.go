@@ -409,7 +409,7 @@ func scenarios(t *testing.T, m mode) []scenario {
 		{name: "register: OPTIONS", req: fixed(request{method: "OPTIONS", path: pRegister})},
 
 		// ---- users changed behind the servers' backs (manage.py refuser;
-		// caddy user …)
+		// caddy jwtgate user …)
 		{name: "register: rec_gone (form), deleted later", req: fixed(formReq(pRegister, "username", "rec_gone", "email", "rec_gone@example.com", "password", "Gone-pass-123", "password2", "Gone-pass-123")),
 			capture: captureRegistered(func(s *side, a, r string) { s.goneAccess, s.goneRefresh = a, r })},
 		{name: "register: rec_off (multipart), deactivated later", req: fixed(multipartReq(pRegister, "username", "rec_off", "email", "rec_off@example.com", "password", "Off-pass-123", "password2", "Off-pass-123")),

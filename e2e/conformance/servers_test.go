@@ -57,7 +57,7 @@ type side struct {
 
 	// userCmd changes a user behind the server's back ("delete",
 	// "deactivate", "activate"): manage.py refuser on the reference, the
-	// caddy user command on the gateway.
+	// `caddy jwtgate user` command on the gateway.
 	userCmd func(t *testing.T, action, username string)
 }
 
@@ -207,7 +207,7 @@ func startGateway(t *testing.T, m mode, extraLines ...string) *side {
 // reference's inactive_user has inactive@example.com).
 func createSuperuser(t *testing.T, g *harness.Gateway, conf, username, email, password string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(harness.BinDir, "caddy"), "createsuperuser", "--noinput",
+	cmd := exec.Command(filepath.Join(harness.BinDir, "caddy"), "jwtgate", "createsuperuser", "--noinput",
 		"--username", username, "--email", email, "--config", conf, "--adapter", "caddyfile")
 	cmd.Env = append(append([]string{}, g.Env...), "JWTGATE_SUPERUSER_PASSWORD="+password)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -484,17 +484,17 @@ func (g *gateway) reload(t testing.TB, conf string) time.Duration {
 	return time.Since(started)
 }
 
-// cli runs a caddy subcommand against the gateway's config and store, as
-// an operator would (bounded: 60 s).
+// cli runs `caddy jwtgate <args>` against the gateway's config and store,
+// as an operator would (bounded: 60 s).
 func (g *gateway) cli(t testing.TB, stdin string, extraEnv []string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(harness.BinDir, "caddy"), append(args, "--config", g.conf, "--adapter", "caddyfile")...)
+	cmd := exec.CommandContext(ctx, filepath.Join(harness.BinDir, "caddy"), append(append([]string{"jwtgate"}, args...), "--config", g.conf, "--adapter", "caddyfile")...)
 	cmd.Env = append(append([]string{}, g.env...), extraEnv...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
-	checkLog(t, "caddy "+strings.Join(args, " "), string(out))
+	checkLog(t, "caddy jwtgate "+strings.Join(args, " "), string(out))
 	return string(out), err
 }
 
@@ -502,7 +502,7 @@ func (g *gateway) mustCLI(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := g.cli(t, "", nil, args...)
 	if err != nil {
-		t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("caddy jwtgate %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
 }

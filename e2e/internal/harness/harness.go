@@ -253,10 +253,11 @@ func WaitReady(t testing.TB, p *Proc, url string) {
 	t.Fatalf("%s not ready within 15s:\n%s", url, Tail(p.Output(), 4000))
 }
 
-// CLI runs a caddy subcommand against the gateway's config and store.
+// CLI runs `caddy jwtgate <args>` against the gateway's config and store
+// and returns its standard output and error, combined.
 func (g *Gateway) CLI(t testing.TB, stdin string, args ...string) (string, error) {
 	t.Helper()
-	full := append(args, "--config", g.conf, "--adapter", "caddyfile")
+	full := append(append([]string{"jwtgate"}, args...), "--config", g.conf, "--adapter", "caddyfile")
 	cmd := exec.Command(filepath.Join(BinDir, "caddy"), full...)
 	cmd.Env = g.Env
 	cmd.Stdin = strings.NewReader(stdin)
@@ -269,7 +270,7 @@ func (g *Gateway) MustCLI(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
 	out, err := g.CLI(t, stdin, args...)
 	if err != nil {
-		t.Fatalf("caddy %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("caddy jwtgate %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
 }
@@ -289,7 +290,7 @@ func (g *Gateway) CreateUserWithConfig(t testing.TB, config, username, password 
 
 func (g *Gateway) createUser(t testing.TB, configArgs []string, username, password string) {
 	t.Helper()
-	args := append([]string{"createsuperuser", "--noinput", "--username", username, "--email", username + "@example.com"}, configArgs...)
+	args := append([]string{"jwtgate", "createsuperuser", "--noinput", "--username", username, "--email", username + "@example.com"}, configArgs...)
 	cmd := exec.Command(filepath.Join(BinDir, "caddy"), args...)
 	cmd.Env = append(append([]string{}, g.Env...), "JWTGATE_SUPERUSER_PASSWORD="+password)
 	if out, err := cmd.CombinedOutput(); err != nil {
