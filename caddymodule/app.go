@@ -8,8 +8,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/textproto"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -177,7 +175,12 @@ type App struct {
 	// user is: auth_user.id. Default X-User-Id.
 	UserIDHeader string `json:"user_id_header,omitempty"`
 
-	// UsernameHeader, when set, also sends the username in this header.
+	// UsernameHeader, when set, also sends the username in this header,
+	// percent-encoded as UTF-8 so that any name travels as ASCII: every
+	// byte except ASCII letters, digits and - . _ ~ $ & + : = @ becomes %XX
+	// (Go's url.PathEscape), so Django's ASCII usernames go out unchanged
+	// and Python's urllib.parse.unquote (not unquote_plus) gives the name
+	// back exactly, "Jos%C3%A9" for "José".
 	UsernameHeader string `json:"username_header,omitempty"`
 
 	// ClaimHeaders sends claims of the access token upstream: claim name →
@@ -614,108 +617,6 @@ func (a *App) Cleanup() error {
 	}
 	return nil
 }
-
-// identityHeaders are the request headers jwtgate sets for the upstream,
-// and deletes from every incoming request.
-type identityHeaders struct {
-	userID   string
-	username string
-	claims   []string // header per token.Config.ExtraClaims entry
-	all      []string // canonical names of every header above
-}
-
-func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
-	h := identityHeaders{userID: "X-User-Id"}
-	if a.UserIDHeader != "" {
-		h.userID = a.UserIDHeader
-	}
-	h.username = a.UsernameHeader
-	for _, c := range extraClaims {
-		h.claims = append(h.claims, a.ClaimHeaders[c])
-	}
-	names := append([]string{h.userID, h.username}, h.claims...)
-	seen := map[string]bool{}
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		if !validHeaderName(n) {
-			return h, fmt.Errorf("%q is not a valid header name", n)
-		}
-		c := textproto.CanonicalMIMEHeaderKey(n)
-		if strings.EqualFold(c, "Authorization") || strings.EqualFold(c, HeaderNameOf(a)) {
-			return h, fmt.Errorf("the identity header %q would overwrite the token header", n)
-		}
-		if !seen[c] {
-			seen[c] = true
-			h.all = append(h.all, c)
-		}
-	}
-	h.userID = textproto.CanonicalMIMEHeaderKey(h.userID)
-	if h.username != "" {
-		h.username = textproto.CanonicalMIMEHeaderKey(h.username)
-	}
-	for i, c := range h.claims {
-		h.claims[i] = textproto.CanonicalMIMEHeaderKey(c)
-	}
-	return h, nil
-}
-
-// HeaderNameOf returns the canonical name of the header an App reads
-// tokens from.
-func HeaderNameOf(a *App) string { return simplejwt.HeaderName(a.AuthHeaderName) }
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// strip deletes every identity header from h, whatever its case and
-// however often it was sent, including spellings with underscores, which
-// some upstreams (WSGI, CGI) read as the same header.
-func (ih *identityHeaders) strip(h http.Header) {
-	for _, name := range ih.all {
-		delete(h, name)
-	}
-	for k := range h {
-		for _, name := range ih.all {
-			if sameHeader(k, name) {
-				delete(h, k)
-				break
-			}
-		}
-	}
-}
-
-// sameHeader compares header names ignoring case and treating '_' as '-'.
-func sameHeader(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == '_' {
-			x = '-'
-		}
-		if y == '_' {
-			y = '-'
-		}
-		if x|0x20 != y|0x20 || (x != y && !isLetter(x)) {
-			return false
-		}
-	}
-	return true
-}
-
-func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // Interface guards.
 var (

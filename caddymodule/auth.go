@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,11 +28,15 @@ func init() {
 //
 // It first deletes the identity headers (X-User-Id and the others the app
 // sets) from the request, in any case or spelling, so a client can never
-// pass its own. Then it verifies the access token without touching the
-// database, refuses the request with simplejwt's 401 JSON when the policy
-// requires, and otherwise sets the identity headers and the
-// {http.auth.user.id} and {http.auth.user.username} placeholders and calls
-// the next handler. CORS preflight requests pass without a token.
+// pass its own; it also drops the request's trailers and takes those
+// headers and the token header out of the Connection header (identity.go).
+// Then it verifies the access token without touching the database,
+// refuses the request with simplejwt's 401 JSON when the policy requires,
+// and otherwise sets the identity headers and the {http.auth.user.id} and
+// {http.auth.user.username} placeholders and calls the next handler. A
+// CORS preflight (OPTIONS with Origin and Access-Control-Request-Method
+// and no body) passes without a token, for the upstream's CORS code to
+// answer, but without its token sources and method-override headers.
 //
 // Every check is visible to the operator: it sets the placeholders
 // {http.auth.jwt.outcome} (authenticated, anonymous, preflight,
@@ -150,15 +153,18 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 		return next.ServeHTTP(w, r)
 	}
-	app.identity.strip(r.Header)
+	app.identity.clean(r)
 
 	res := rt.auth.Check(r, h.policy, time.Now())
 	v := h.report(r, res.Outcome, res.Reason)
 	if e := res.Err(); e != nil {
 		return h.refuse(w, r, v, e)
 	}
-	if res.Outcome == simplejwt.Authenticated {
+	switch res.Outcome {
+	case simplejwt.Authenticated:
 		app.setIdentity(r, &res.Identity)
+	case simplejwt.Preflight:
+		stripHeaders(r.Header, methodOverrides)
 	}
 	caddyhttp.SetVar(r.Context(), authVar, res.Outcome == simplejwt.Authenticated)
 	return next.ServeHTTP(w, r)
@@ -248,25 +254,6 @@ func writeError(w http.ResponseWriter, r *http.Request, e *drf.Error) error {
 	e.Write(w)
 	done()
 	return nil
-}
-
-// setIdentity tells the upstream, and later handlers, who the user is.
-func (a *App) setIdentity(r *http.Request, id *simplejwt.Identity) {
-	uid := strconv.FormatInt(id.User.ID, 10)
-	h := r.Header
-	h[a.identity.userID] = []string{uid}
-	if a.identity.username != "" {
-		h[a.identity.username] = []string{id.User.Username}
-	}
-	for i, name := range a.identity.claims {
-		if v := id.Claims[i]; v != "" {
-			h[name] = []string{v}
-		}
-	}
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", uid)
-		repl.Set("http.auth.user.username", id.User.Username)
-	}
 }
 
 // remoteIP is the client's address without the port.

@@ -74,7 +74,7 @@ func init() {
 //		token_type_claim           <claim>|off
 //		jti_claim                  <claim>|off
 //		user_id_header             <header>
-//		username_header            <header>
+//		username_header            <header>      # percent-encoded UTF-8 (url.PathEscape)
 //		claim_header               <claim> <header>
 //		pass_authorization         true|false
 //		password_iterations        <n>

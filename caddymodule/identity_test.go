@@ -2,7 +2,12 @@ package caddymodule
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/simplejwt"
 )
 
 // TestIdentityStrip: every identity header the gateway sets is deleted in
@@ -25,5 +30,100 @@ func TestIdentityStrip(t *testing.T) {
 	}
 	if _, err := newIdentityHeaders(&App{UserIDHeader: "authorization"}, nil); err == nil {
 		t.Error("an identity header named Authorization was accepted")
+	}
+}
+
+// TestCleanTrailersAndConnection: the request jwt_auth passes on has no
+// trailers, and its Connection header names none of the identity headers
+// nor the token header, in any spelling; its other options stay.
+func TestCleanTrailersAndConnection(t *testing.T) {
+	h, codec := newBenchAuth(t, simplejwt.Required)
+	_, access, err := codec.NewPair(int64(1), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token})
+	r.Header["Connection"] = []string{"close, X-User-Id,x_username", "Upgrade ,  X-USERNAME, authorization, Keep-Alive", "X-User-Id"}
+	r.Trailer = http.Header{"X-User-Id": {"7"}, "X_User_Id": {"9"}, "X-Username": {"mallory"}}
+	next := &recordNext{}
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil || next.header == nil {
+		t.Fatalf("not passed on: %v", err)
+	}
+	if r.Trailer != nil {
+		t.Errorf("trailers passed on: %v", r.Trailer)
+	}
+	got := next.header["Connection"]
+	if len(got) != 3 || got[0] != "close" || got[1] != "Upgrade, Keep-Alive" || got[2] != "" {
+		t.Errorf("Connection = %q", got)
+	}
+	if next.header.Get("X-User-Id") != "1" || next.header.Get("X-Username") != "siva" || next.header.Get("Authorization") != "" {
+		t.Errorf("identity: %v", next.header)
+	}
+
+	// An ordinary request (keep-alive, no trailers) is cleaned without an
+	// allocation.
+	r = caddyRequest("GET", map[string]string{"Connection": "keep-alive", "Accept": "*/*"})
+	if n := testing.AllocsPerRun(100, func() { h.app.identity.clean(r) }); n != 0 {
+		t.Errorf("clean allocates %v times", n)
+	}
+	if r.Header.Get("Connection") != "keep-alive" {
+		t.Errorf("Connection = %q", r.Header.Get("Connection"))
+	}
+}
+
+// TestPreflightOverrides: a preflight reaches the next handler without
+// token and method-override headers, in any spelling.
+func TestPreflightOverrides(t *testing.T) {
+	h, _ := newBenchAuth(t, simplejwt.Required)
+	r := caddyRequest("OPTIONS", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "DELETE",
+		"Authorization": "Bearer garbage", "X-HTTP-Method-Override": "DELETE", "Accept": "*/*"})
+	r.Header["X_Http_Method"] = []string{"DELETE"}
+	r.Header["x-method-override"] = []string{"DELETE"}
+	next := &recordNext{}
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil || next.header == nil {
+		t.Fatalf("preflight not passed on: %v", err)
+	}
+	if len(next.header) != 3 || next.header.Get("Accept") != "*/*" {
+		t.Errorf("preflight headers passed on: %v", next.header)
+	}
+	// With a body it is an OPTIONS request like any other: refused.
+	r = caddyRequest("OPTIONS", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "DELETE"})
+	r.ContentLength = 4
+	w := httptest.NewRecorder()
+	next = &recordNext{}
+	h.ServeHTTP(w, r, next)
+	if w.Code != 401 || next.header != nil {
+		t.Errorf("OPTIONS with a body: %d, passed on %v", w.Code, next.header != nil)
+	}
+}
+
+// TestUsernameValue: the username header is ASCII, Django's ASCII usernames
+// go out unchanged, and Python's urllib.parse.unquote (like Go's
+// PathUnescape) gives every username back exactly.
+func TestUsernameValue(t *testing.T) {
+	for name, want := range map[string]string{
+		"siva":            "siva",
+		"a.b@c+d-e_f":     "a.b@c+d-e_f",
+		"José":            "Jos%C3%A9",
+		"ｓｉｖａ":            "%EF%BD%93%EF%BD%89%EF%BD%96%EF%BD%81",
+		"50% off":         "50%25%20off",
+		"a/b?c,d;e":       "a%2Fb%3Fc%2Cd%3Be",
+		"x\r\nX-User-Id:": "x%0D%0AX-User-Id:",
+	} {
+		got := usernameValue(name)
+		if got != want {
+			t.Errorf("usernameValue(%q) = %q, want %q", name, got, want)
+		}
+		for i := 0; i < len(got); i++ {
+			if got[i] < 0x21 || got[i] > 0x7e {
+				t.Errorf("usernameValue(%q) = %q is not visible ASCII", name, got)
+			}
+		}
+		if back, err := url.PathUnescape(got); err != nil || back != name {
+			t.Errorf("PathUnescape(%q) = %q, %v", got, back, err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { usernameValue("siva") }); n != 0 {
+		t.Errorf("an ASCII username allocates %v times", n)
 	}
 }

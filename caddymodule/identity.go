@@ -1,0 +1,225 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/jwtgate/jwtgate/simplejwt"
+)
+
+// This file owns what the upstream of a jwt_auth route learns about the
+// user: the identity headers jwtgate sets, and everything a client could
+// use to pass its own identity, or to remove the gateway's, around them.
+
+// identityHeaders are the request headers jwtgate sets for the upstream,
+// and deletes from every incoming request.
+type identityHeaders struct {
+	userID   string
+	username string
+	claims   []string // header per token.Config.ExtraClaims entry
+	all      []string // canonical names of every header above
+	token    string   // canonical name of the header tokens come in
+}
+
+func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
+	h := identityHeaders{userID: "X-User-Id", token: HeaderNameOf(a)}
+	if a.UserIDHeader != "" {
+		h.userID = a.UserIDHeader
+	}
+	h.username = a.UsernameHeader
+	for _, c := range extraClaims {
+		h.claims = append(h.claims, a.ClaimHeaders[c])
+	}
+	names := append([]string{h.userID, h.username}, h.claims...)
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if !validHeaderName(n) {
+			return h, fmt.Errorf("%q is not a valid header name", n)
+		}
+		c := textproto.CanonicalMIMEHeaderKey(n)
+		if strings.EqualFold(c, "Authorization") || strings.EqualFold(c, h.token) {
+			return h, fmt.Errorf("the identity header %q would overwrite the token header", n)
+		}
+		if !seen[c] {
+			seen[c] = true
+			h.all = append(h.all, c)
+		}
+	}
+	h.userID = textproto.CanonicalMIMEHeaderKey(h.userID)
+	if h.username != "" {
+		h.username = textproto.CanonicalMIMEHeaderKey(h.username)
+	}
+	for i, c := range h.claims {
+		h.claims[i] = textproto.CanonicalMIMEHeaderKey(c)
+	}
+	return h, nil
+}
+
+// HeaderNameOf returns the canonical name of the header an App reads
+// tokens from.
+func HeaderNameOf(a *App) string { return simplejwt.HeaderName(a.AuthHeaderName) }
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// clean makes r carry no identity but the one jwt_auth is about to set:
+// it deletes the identity headers (strip), drops the request's trailers,
+// which some upstreams merge into the headers (Apache's MergeTrailers,
+// some servlet containers), and takes the identity headers and the token
+// header out of the Connection header, whose names the proxy would
+// otherwise delete after jwt_auth set them. A request with no trailers and
+// no Connection header naming them costs no allocation.
+func (ih *identityHeaders) clean(r *http.Request) {
+	ih.strip(r.Header)
+	// Caddy's reverse_proxy forwards the trailers of the request it is
+	// handed (this copy of the server's request): without a map here it
+	// has none to forward, whatever the client sends after the body.
+	r.Trailer = nil
+	if vals, ok := r.Header["Connection"]; ok {
+		ih.cleanConnection(vals)
+	}
+}
+
+// cleanConnection removes from each Connection header value the options
+// that name an identity header or the token header, keeping the others
+// (close, keep-alive, Upgrade …) in order.
+func (ih *identityHeaders) cleanConnection(vals []string) {
+	for i, v := range vals {
+		if !ih.namesOwn(v) {
+			continue
+		}
+		var kept []string
+		for opt := range strings.SplitSeq(v, ",") {
+			if opt = textproto.TrimString(opt); opt != "" && !ih.owns(opt) {
+				kept = append(kept, opt)
+			}
+		}
+		vals[i] = strings.Join(kept, ", ")
+	}
+}
+
+// namesOwn reports whether a Connection header value names an identity
+// header or the token header, without allocating.
+func (ih *identityHeaders) namesOwn(v string) bool {
+	for v != "" {
+		var opt string
+		opt, v, _ = strings.Cut(v, ",")
+		if ih.owns(textproto.TrimString(opt)) {
+			return true
+		}
+	}
+	return false
+}
+
+// owns reports whether name is an identity header or the token header, in
+// any case or spelling.
+func (ih *identityHeaders) owns(name string) bool {
+	return sameHeader(name, ih.token) || anySameHeader(ih.all, name)
+}
+
+// anySameHeader reports whether name is one of names, by sameHeader.
+func anySameHeader(names []string, name string) bool {
+	for _, n := range names {
+		if sameHeader(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// strip deletes every identity header from h, whatever its case and
+// however often it was sent, including spellings with underscores, which
+// some upstreams (WSGI, CGI) read as the same header.
+func (ih *identityHeaders) strip(h http.Header) { stripHeaders(h, ih.all) }
+
+// methodOverrides are the headers with which frameworks let a request
+// stand for another method (Rails, Symfony, Express's method-override,
+// Django middlewares). A CORS preflight passes jwt_auth without a token,
+// so it must reach the upstream as the OPTIONS request it is.
+var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// stripHeaders deletes the canonical names from h, and every spelling of
+// them that differs only in case or in '_' for '-'.
+func stripHeaders(h http.Header, names []string) {
+	for _, name := range names {
+		delete(h, name)
+	}
+	for k := range h {
+		if anySameHeader(names, k) {
+			delete(h, k)
+		}
+	}
+}
+
+// sameHeader compares header names ignoring case and treating '_' as '-'.
+func sameHeader(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if x|0x20 != y|0x20 || (x != y && !isLetter(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// setIdentity tells the upstream, and later handlers, who the user is.
+// The username header carries the username percent-encoded as UTF-8
+// (usernameValue); the {http.auth.user.username} placeholder holds it as
+// it is.
+func (a *App) setIdentity(r *http.Request, id *simplejwt.Identity) {
+	uid := strconv.FormatInt(id.User.ID, 10)
+	h := r.Header
+	h[a.identity.userID] = []string{uid}
+	if a.identity.username != "" {
+		h[a.identity.username] = []string{usernameValue(id.User.Username)}
+	}
+	for i, name := range a.identity.claims {
+		if v := id.Claims[i]; v != "" {
+			h[name] = []string{v}
+		}
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("http.auth.user.id", uid)
+		repl.Set("http.auth.user.username", id.User.Username)
+	}
+}
+
+// usernameValue is the username_header value of a username: its UTF-8
+// bytes percent-encoded (RFC 3986) except ASCII letters, digits and
+// - . _ ~ $ & + : = @, as url.PathEscape does. Every username Django's
+// validator accepts in ASCII goes out unchanged; any other byte (non-ASCII,
+// space, control, '%', '/', …) is %XX, so the value is ASCII and a WSGI
+// upstream gets the name back exactly with urllib.parse.unquote (not
+// unquote_plus: '+' is literal). Usernames that need no escape cost no
+// allocation.
+func usernameValue(name string) string { return url.PathEscape(name) }
