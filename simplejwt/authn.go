@@ -125,15 +125,16 @@ func (r Result) Err() *drf.Error { return r.err }
 // the request, verifies it as an access token and finds the user in the
 // in-memory index, with no database query. It is safe for concurrent use.
 type Authenticator struct {
-	codec  *token.Codec
-	users  *userindex.Index
-	header string
-	types  []string
-	cookie string
-	query  string
-	byName bool
-	keep   bool // PassAuthorization
-	extra  int  // len(codec's ExtraClaims)
+	codec   *token.Codec
+	users   *userindex.Index
+	header  string
+	types   []string
+	cookie  string
+	query   string
+	byName  bool
+	keep    bool        // PassAuthorization
+	sources TokenSource // the sources configured: the header, and the cookie and query when set
+	extra   int         // len(codec's ExtraClaims)
 	// version and allowInactive are Settings'.
 	version       Version
 	allowInactive bool
@@ -163,6 +164,13 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) 
 		header: set.HeaderName, types: set.HeaderTypes, extra: len(codec.Config().ExtraClaims),
 		version: set.Version, allowInactive: set.AllowInactive, locales: set.Locales}
 	a.pool.New = func() any { return new(token.AccessClaims) }
+	a.sources = FromHeader
+	if a.cookie != "" {
+		a.sources |= FromCookie
+	}
+	if a.query != "" {
+		a.sources |= FromQuery
+	}
 
 	challenge := http.Header{"Www-Authenticate": {a.types[0] + ` realm="api"`}}
 	unauthorized := func(body string) *drf.Error {
@@ -217,10 +225,14 @@ func (a *Authenticator) Challenge() string { return a.types[0] + ` realm="api"` 
 // Check is the Bearer check of a protected route, in one call: it
 // authenticates r and applies policy. On Authenticated it removes the
 // token from wherever it came (header, cookie, query parameter) unless
-// PassAuthorization is set, so the upstream never sees it. It touches no
-// database and, without extra claims, allocates nothing.
+// PassAuthorization is set, so the upstream never sees it. A CORS
+// preflight (IsPreflight) is let through unauthenticated, stripped of
+// every token source, whatever PassAuthorization says: nothing verified
+// what it carries. It touches no database and, without extra claims,
+// allocates nothing.
 func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time) Result {
-	if isPreflight(r) {
+	if IsPreflight(r) {
+		a.removeToken(r, a.sources)
 		return Result{Outcome: Preflight}
 	}
 	res := a.authenticate(r, now)
@@ -238,7 +250,7 @@ func (a *Authenticator) Check(r *http.Request, policy Policy, now time.Time) Res
 // credentials.
 func RequiresUser(policy Policy, r *http.Request) bool {
 	switch {
-	case isPreflight(r):
+	case IsPreflight(r):
 		return false
 	case policy == Required:
 		return true
@@ -249,8 +261,12 @@ func RequiresUser(policy Policy, r *http.Request) bool {
 	return false
 }
 
-func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+// IsPreflight reports whether r is a CORS preflight as browsers send it:
+// OPTIONS with Origin and Access-Control-Request-Method, and no body. Any
+// other OPTIONS request is authenticated like the rest.
+func IsPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.ContentLength == 0 && len(r.TransferEncoding) == 0 &&
+		r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
 // NotProvided is the refusal of an anonymous request r a policy refuses.
@@ -417,7 +433,7 @@ func (a *Authenticator) rawToken(r *http.Request) (tok string, sources TokenSour
 			var kv string
 			kv, raw, _ = strings.Cut(raw, "&")
 			k, v, _ := strings.Cut(kv, "=")
-			if k != a.query {
+			if !a.isQueryParam(k) {
 				continue
 			}
 			v, err := queryUnescape(v)
@@ -427,6 +443,20 @@ func (a *Authenticator) rawToken(r *http.Request) (tok string, sources TokenSour
 		}
 	}
 	return tok, sources, true
+}
+
+// isQueryParam reports whether a raw query key names the token
+// parameter once percent-decoded, as the upstream's framework decodes it:
+// "%61ccess_token" is "access_token".
+func (a *Authenticator) isQueryParam(k string) bool {
+	if k == a.query {
+		return true
+	}
+	if !strings.ContainsAny(k, "%+") {
+		return false
+	}
+	d, err := url.QueryUnescape(k)
+	return err == nil && d == a.query
 }
 
 // queryUnescape unescapes a query value only when it holds escapes (tokens
@@ -440,33 +470,39 @@ func queryUnescape(v string) (string, error) {
 
 // removeToken deletes the token from every place it came from, so that
 // the upstream never sees it: the auth header, the cookie (other cookies
-// stay) and the query parameter (other parameters stay).
+// stay) and the query parameter in every spelling (other parameters
+// stay).
 func (a *Authenticator) removeToken(r *http.Request, sources TokenSource) {
 	if sources&FromHeader != 0 {
 		delete(r.Header, a.header)
 	}
-	if sources&FromCookie != 0 {
+	if sources&FromCookie != 0 && len(r.Header["Cookie"]) > 0 {
 		cookies := r.Cookies()
-		delete(r.Header, "Cookie")
 		var kept []string
 		for _, c := range cookies {
 			if c.Name != a.cookie {
 				kept = append(kept, c.Name+"="+c.Value)
 			}
 		}
-		if len(kept) > 0 {
-			r.Header["Cookie"] = []string{strings.Join(kept, "; ")}
+		if len(kept) < len(cookies) {
+			delete(r.Header, "Cookie")
+			if len(kept) > 0 {
+				r.Header["Cookie"] = []string{strings.Join(kept, "; ")}
+			}
 		}
 	}
-	if sources&FromQuery != 0 {
-		var kept []string
-		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
-			if k, _, _ := strings.Cut(kv, "="); k != a.query {
+	if sources&FromQuery != 0 && r.URL.RawQuery != "" {
+		parts := strings.Split(r.URL.RawQuery, "&")
+		kept := parts[:0]
+		for _, kv := range parts {
+			if k, _, _ := strings.Cut(kv, "="); !a.isQueryParam(k) {
 				kept = append(kept, kv)
 			}
 		}
-		r.URL.RawQuery = strings.Join(kept, "&")
-		r.RequestURI = r.URL.RequestURI()
+		if len(kept) < len(parts) {
+			r.URL.RawQuery = strings.Join(kept, "&")
+			r.RequestURI = r.URL.RequestURI()
+		}
 	}
 }
 

@@ -204,9 +204,92 @@ func TestPolicies(t *testing.T) {
 	if res, _ := check(f, request("GET", "Authorization: Bearer garbage"), Optional); res.Outcome != TokenInvalid {
 		t.Errorf("optional with a broken token: %v", res.Outcome)
 	}
-	pre := request("OPTIONS", "Access-Control-Request-Method: POST", "Authorization: Bearer garbage")
+	pre := request("OPTIONS", "Origin: https://app.example", "Access-Control-Request-Method: POST", "Authorization: Bearer garbage")
 	if res, _ := check(f, pre, Required); res.Outcome != Preflight || res.Err() != nil {
 		t.Errorf("preflight: %v", res.Outcome)
+	}
+}
+
+// TestPreflight: a preflight is OPTIONS with Origin and
+// Access-Control-Request-Method and no body; it passes without a token but
+// loses every token source, even with PassAuthorization. Any other OPTIONS
+// request is authenticated as usual.
+func TestPreflight(t *testing.T) {
+	f := newAuthnFixture(t, Settings{Cookie: "access", Query: "token", PassAuthorization: true})
+	tok := f.access(t, 1)
+	preflight := func() *http.Request {
+		r := httptest.NewRequest("OPTIONS", "/movies/?page=2&%74oken=garbage&token="+tok, nil)
+		r.Header.Set("Origin", "https://app.example")
+		r.Header.Set("Access-Control-Request-Method", "DELETE")
+		r.Header.Set("Authorization", "Bearer garbage")
+		r.Header.Set("Cookie", "theme=dark; access=garbage")
+		return r
+	}
+	r := preflight()
+	if res := f.auth.Check(r, Required, authnNow); res.Outcome != Preflight || res.Err() != nil {
+		t.Fatalf("preflight: %v", res.Outcome)
+	}
+	if len(r.Header["Authorization"]) != 0 || r.Header.Get("Cookie") != "theme=dark" || r.URL.RawQuery != "page=2" || r.RequestURI != "/movies/?page=2" {
+		t.Errorf("preflight passed on: Authorization %q, Cookie %q, query %q, RequestURI %q",
+			r.Header["Authorization"], r.Header.Get("Cookie"), r.URL.RawQuery, r.RequestURI)
+	}
+	for name, change := range map[string]func(r *http.Request){
+		"no Origin":         func(r *http.Request) { r.Header.Del("Origin") },
+		"no request method": func(r *http.Request) { r.Header.Del("Access-Control-Request-Method") },
+		"a body":            func(r *http.Request) { r.ContentLength = 1 },
+		"a chunked body":    func(r *http.Request) { r.ContentLength, r.TransferEncoding = -1, []string{"chunked"} },
+		"a GET":             func(r *http.Request) { r.Method = "GET" },
+		"an empty Origin":   func(r *http.Request) { r.Header.Set("Origin", "") },
+	} {
+		r := preflight()
+		change(r)
+		if IsPreflight(r) {
+			t.Errorf("OPTIONS with %s is a preflight", name)
+		}
+		if res := f.auth.Check(r, Required, authnNow); res.Outcome == Preflight || res.Err() == nil {
+			t.Errorf("OPTIONS with %s and a garbage token: %v", name, res.Outcome)
+		}
+	}
+	// Nothing to remove: the URL and the cookies stay byte for byte.
+	r = httptest.NewRequest("OPTIONS", "/movies/?a=1&&b", nil)
+	r.Header.Set("Origin", "https://app.example")
+	r.Header.Set("Access-Control-Request-Method", "DELETE")
+	r.Header.Set("Cookie", "theme=dark;lang=en")
+	if res := f.auth.Check(r, Required, authnNow); res.Outcome != Preflight || r.RequestURI != "/movies/?a=1&&b" || r.Header.Get("Cookie") != "theme=dark;lang=en" {
+		t.Errorf("preflight without tokens: %v, RequestURI %q, Cookie %q", res.Outcome, r.RequestURI, r.Header.Get("Cookie"))
+	}
+}
+
+// TestEncodedQueryName: the token parameter is found and removed under
+// every percent-encoded spelling of its name, as the upstream decodes it.
+func TestEncodedQueryName(t *testing.T) {
+	f := newAuthnFixture(t, Settings{Query: "access_token"})
+	tok := f.access(t, 1)
+	other := f.access(t, int64(1))
+	for _, name := range []string{"%61ccess_token", "access%5Ftoken", "%61%63%63%65%73%73%5f%74%6f%6b%65%6e"} {
+		// Alone, it is the token.
+		r := httptest.NewRequest("GET", "/m/?x=1&"+name+"="+tok, nil)
+		if res := f.auth.Check(r, Required, authnNow); res.Outcome != Authenticated || r.URL.RawQuery != "x=1" {
+			t.Errorf("?%s=<token>: %v, query left %q", name, res.Outcome, r.URL.RawQuery)
+		}
+		// Beside the header's token, a different one is a disagreement...
+		r = httptest.NewRequest("GET", "/m/?"+name+"="+other, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		if res := f.auth.Check(r, Required, authnNow); res.Outcome != BadHeader {
+			t.Errorf("?%s=<another token> beside the header: %v", name, res.Outcome)
+		}
+		// ...and the same one goes with it.
+		r = httptest.NewRequest("GET", "/m/?access_token="+tok+"&"+name+"="+tok, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		if res := f.auth.Check(r, Required, authnNow); res.Outcome != Authenticated || r.URL.RawQuery != "" {
+			t.Errorf("?access_token&%s with the header's token: %v, query left %q", name, res.Outcome, r.URL.RawQuery)
+		}
+	}
+	// Names that decode to something else are not the parameter.
+	r := httptest.NewRequest("GET", "/m/?access+token="+other+"&access_token%zz="+other, nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	if res := f.auth.Check(r, Required, authnNow); res.Outcome != Authenticated || r.URL.RawQuery != "access+token="+other+"&access_token%zz="+other {
+		t.Errorf("other names: %v, query %q", res.Outcome, r.URL.RawQuery)
 	}
 }
 
