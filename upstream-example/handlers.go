@@ -6,6 +6,7 @@ import (
 	"log"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,8 +38,10 @@ func (a *app) userOf(r *http.Request) *user {
 	if err != nil {
 		return nil
 	}
-	name := r.Header.Get(a.usernameHeader)
-	if name == "" {
+	// The gateway percent-encodes the username (UTF-8), so that any name
+	// travels as ASCII.
+	name, err := url.PathUnescape(r.Header.Get(a.usernameHeader))
+	if err != nil || name == "" {
 		name = "user " + strconv.FormatInt(id, 10)
 	}
 	return &user{id: id, name: name}

@@ -5,8 +5,8 @@
 // It has no authentication code. The gateway verifies the Bearer token and
 // passes the user in headers, which this service trusts: X-User-Id (the
 // user's id; without it a request is anonymous) and, when the gateway is
-// configured to send it, X-Username (shown as reviewer_name; "user <id>"
-// otherwise). It must therefore only be reachable through the gateway.
+// configured to send it, X-Username (percent-encoded UTF-8, shown decoded
+// as reviewer_name; "user <id>" otherwise). It must therefore only be reachable through the gateway.
 //
 // Routes, bodies, status codes and error messages are those of the Django
 // REST framework original (testdata/django_ref/movieapi):

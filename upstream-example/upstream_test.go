@@ -510,8 +510,9 @@ func TestBodies(t *testing.T) {
 	e.expect(r, 413, `{"detail":"Request body too large."}`)
 }
 
-// TestIdentityHeaders checks configurable header names and the fallback
-// reviewer name.
+// TestIdentityHeaders checks configurable header names, the fallback
+// reviewer name and the decoding of the gateway's percent-encoded
+// username.
 func TestIdentityHeaders(t *testing.T) {
 	e := newEnv(t)
 	e.stop()
@@ -539,6 +540,9 @@ func TestIdentityHeaders(t *testing.T) {
 	e.expect(post(map[string]string{"X-Auth-Uid": "42", "X-Auth-Name": "alice"}), 400, `["You have already reviewed this movie!"]`)
 	e.expect(post(map[string]string{"X-Auth-Uid": "43"}), 201,
 		`{"id":2,"reviewer_name":"user 43","rating":3,"description":null,"active":true,"created":"TS","update":"TS"}`)
+	// The gateway percent-encodes the username.
+	e.expect(post(map[string]string{"X-Auth-Uid": "44", "X-Auth-Name": "Jos%C3%A9"}), 201,
+		`{"id":3,"reviewer_name":"José","rating":3,"description":null,"active":true,"created":"TS","update":"TS"}`)
 	// "Only the reviewer" compares ids, not names.
 	req, _ := http.NewRequest("PATCH", e.srv.URL+"/movieapi/movie/1/review_detail/", strings.NewReader(`{"rating":1}`))
 	req.Header.Set("Content-Type", jsonCT)
