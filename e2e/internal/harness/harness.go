@@ -310,11 +310,23 @@ func StartUpstream(t testing.TB) string {
 	return addr
 }
 
-// EchoUpstream is an upstream that records the headers of each request.
+// EchoUpstream is an upstream that records each request it receives:
+// method, request URI, headers, body (up to 1 MiB) and trailers.
 type EchoUpstream struct {
 	Addr string
 	mu   sync.Mutex
-	seen []http.Header
+	seen []Received
+}
+
+// Received is one request as an EchoUpstream received it.
+type Received struct {
+	Method     string
+	RequestURI string
+	Header     http.Header
+	// Trailer holds the trailers that arrived after the body, announced
+	// or not.
+	Trailer http.Header
+	Body    string
 }
 
 // StartEcho starts an EchoUpstream on a loopback port.
@@ -327,8 +339,11 @@ func StartEcho(t testing.TB) *EchoUpstream {
 	}
 	e.Addr = l.Addr().String()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Reading the body to its end is what fills in r.Trailer.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		e.mu.Lock()
-		e.seen = append(e.seen, r.Header.Clone())
+		e.seen = append(e.seen, Received{Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone(),
+			Trailer: r.Trailer.Clone(), Body: string(body)})
 		e.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"upstream":"ok"}`)
@@ -347,6 +362,12 @@ func (e *EchoUpstream) Requests() int {
 
 // Last returns the headers of the last request.
 func (e *EchoUpstream) Last(t testing.TB) http.Header {
+	t.Helper()
+	return e.LastRequest(t).Header
+}
+
+// LastRequest returns the last request.
+func (e *EchoUpstream) LastRequest(t testing.TB) Received {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
