@@ -28,6 +28,12 @@ Install: copy this file next to your project, or
 
 The header is only as trustworthy as the network path: the app must be
 reachable through jwtgate alone.
+
+This class reads only the id. If the gateway also sends the username
+(``username_header``), it is percent-encoded UTF-8 so that any name
+travels as ASCII; read it with
+``urllib.parse.unquote(request.META["HTTP_X_USERNAME"])`` (not
+``unquote_plus``: ``+`` is literal).
 """
 
 import os

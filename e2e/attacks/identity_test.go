@@ -88,6 +88,20 @@ func TestUpstreamIdentity(t *testing.T) {
 		// An anonymous request cannot use one to reach the upstream either.
 		e.refused(t, "Connection naming X-User-Id, no token", 401, harness.NotProvided,
 			raw("GET /api/thing/ HTTP/1.1\r\nHost: "+addr+"\r\nConnection: close, X-User-Id\r\n\r\n"))
+		// With pass_authorization, Connection cannot remove the token either.
+		conf := writeFile(t, "Caddyfile", strings.Replace(attackCaddyfile, "login_throttle off", "login_throttle off\n\t\tpass_authorization true", 1))
+		echo := harness.StartEcho(t)
+		g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Upstream: echo.Addr})
+		g.CreateUser(t, "siva", "siva")
+		access, _ := g.Login(t, "siva", "siva")
+		gaddr := hostPort(g.URL)
+		r := rawRequest(t, gaddr, "GET /api/thing/ HTTP/1.1\r\nHost: "+gaddr+"\r\nAuthorization: Bearer "+access+
+			"\r\nConnection: close, Authorization, authorization, X-User-Id\r\n\r\n")
+		got := echo.LastRequest(t)
+		if r.Status != 200 || got.Header.Get("Authorization") != "Bearer "+access {
+			t.Errorf("pass_authorization, Connection naming Authorization: %d, the upstream got Authorization %q", r.Status, got.Header.Get("Authorization"))
+		}
+		only("pass_authorization, Connection naming Authorization", got.Header, "1", "siva")
 	})
 
 	t.Run("preflight", func(t *testing.T) {
