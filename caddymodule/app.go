@@ -212,6 +212,15 @@ type App struct {
 	// (length, common passwords, numeric, similarity) on register.
 	RegisterValidatePassword bool `json:"register_validate_password,omitempty"`
 
+	// RegisterIgnoreCase, true by default, makes register and
+	// createsuperuser refuse a username or email that differs from an
+	// existing user's only in case (compared with the database's lower():
+	// every Unicode letter on PostgreSQL with a UTF-8 locale, ASCII letters
+	// on SQLite). False compares them exactly, as the tutorial's
+	// serializer does. Usernames are NFKC-normalized either way, as
+	// Django's create_user does.
+	RegisterIgnoreCase *bool `json:"register_ignore_case,omitempty"`
+
 	// LoginThrottle limits failed logins per client address and per
 	// account, in the shape of django-axes, with counters in the store that
 	// every instance shares; a refused login gets 429 with Retry-After.
@@ -327,6 +336,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// registerIgnoreCase is RegisterIgnoreCase with its default.
+func (a *App) registerIgnoreCase() bool { return a.RegisterIgnoreCase == nil || *a.RegisterIgnoreCase }
+
 // resolve turns the App's fields into settings, checking each with the
 // package that owns it.
 func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
@@ -349,6 +361,7 @@ func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
 		RehashPasswords:           a.RehashPasswords,
 		UserIDField:               a.UserIDField,
 		ValidatePasswords:         a.RegisterValidatePassword,
+		RegisterCaseSensitive:     !a.registerIgnoreCase(),
 		MaxBodyBytes:              a.MaxBodySize,
 		DBTimeout:                 time.Duration(a.DBTimeout),
 		RetryAfter:                time.Duration(a.RetryAfter),

@@ -80,6 +80,7 @@ func init() {
 //		password_iterations        <n>
 //		rehash_passwords           true|false
 //		register_validate_password true|false
+//		register_ignore_case       true|false
 //		login_throttle off | {
 //			per_client             <n>
 //			per_account            <n>
@@ -212,6 +213,10 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			app.PasswordIterations, err = intArg(d)
 		case "rehash_passwords":
 			app.RehashPasswords, err = boolArg(d)
+		case "register_ignore_case":
+			var b bool
+			b, err = boolArg(d)
+			app.RegisterIgnoreCase = &b
 		case "register_validate_password":
 			app.RegisterValidatePassword, err = boolArg(d)
 		case "login_throttle":

@@ -326,6 +326,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 				if v == "" {
 					v = def
 				}
+				v = simplejwt.NormalizeUsername(v)
 				if msg := validUsernameCLI(v); msg != "" {
 					fmt.Fprintln(out, "Error: "+msg)
 					continue
@@ -349,6 +350,8 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 				return err
 			}
 		}
+		// Django's create_user stores normalize_username(username).
+		username = simplejwt.NormalizeUsername(username)
 		if msg := validUsernameCLI(username); msg != "" {
 			return errors.New(msg)
 		}
@@ -359,7 +362,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 		created, err := e.store.CreateUser(ctx, store.User{
 			Password: enc, Username: username, Email: email,
 			IsStaff: true, IsSuperuser: true, IsActive: true, DateJoined: time.Now().UTC(),
-		}, store.CreateUserOptions{})
+		}, store.CreateUserOptions{IgnoreCase: e.app.registerIgnoreCase()})
 		if errors.Is(err, store.ErrUsernameTaken) {
 			return errors.New("that username is already taken")
 		}

@@ -136,6 +136,10 @@ type CharField struct {
 	// ValidatorsAfter run after those checks, as the validators a DRF field
 	// class appends itself (EmailField's EmailValidator, for example).
 	ValidatorsAfter []func(string) string
+	// Normalize, when set, maps the cleaned (trimmed) value before any
+	// validator runs, as a field's to_python does (Django's UsernameField
+	// applies NFKC); the value returned is the normalized one.
+	Normalize func(string) string
 }
 
 // ValidateChars validates d against fields as serializer.is_valid() does

@@ -83,6 +83,9 @@ func runCharField(f CharField, v Value) (string, []string) {
 	if !f.NoTrim {
 		s = pystr.Strip(s)
 	}
+	if f.Normalize != nil {
+		s = f.Normalize(s)
+	}
 	// run_validators: the field's own validators come first (DRF's Field
 	// sets them before CharField appends its own), then max_length, the
 	// null-character and the surrogate checks, then the validators a

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/password"
@@ -22,6 +23,13 @@ const (
 	msgUsernameTaken   = "A user with that username already exists."
 	msgEmailInvalid    = "Enter a valid email address."
 )
+
+// NormalizeUsername is Django's AbstractBaseUser.normalize_username:
+// unicodedata.normalize("NFKC", username). It folds compatibility forms
+// (fullwidth ｓｉｖａ, mathematical 𝐬𝐢𝐯𝐚, ligatures) into their plain
+// letters; it does not fold case, nor letters of other scripts that only
+// look alike (Cyrillic ѕ stays ѕ).
+func NormalizeUsername(s string) string { return norm.NFKC.String(s) }
 
 // ValidUsername is Django's UnicodeUsernameValidator: ^[\w.@+-]+\Z with
 // Python's Unicode \w (letters, numbers and the underscore). It returns
@@ -85,7 +93,12 @@ type registerBody struct {
 
 // register is the tutorial's RegistrationSerializer and registration_view,
 // with the fixes of docs/simplejwt.md, "Deviations": field errors are 400 (not
-// 201) and a missing email is a field error (not a 500).
+// 201), a missing email is a field error (not a 500), the username is
+// NFKC-normalized before it is validated and stored (as Django's forms and
+// create_user do), and, unless RegisterCaseSensitive, a username or email
+// that differs from a user's only in case is taken. The exact username
+// check answers before the hash; the case-insensitive ones are made with
+// the insert, atomically (store.CreateUserOptions).
 //
 // The throttle answers before the hash: every registration that would hash
 // counts toward the client's registration limit and hash budget. (Field
@@ -111,7 +124,7 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 		return ""
 	}
 	fields := []drf.CharField{
-		{Name: "username", MaxLength: 150, Validators: []func(string) string{ValidUsername, unique}},
+		{Name: "username", MaxLength: 150, Normalize: NormalizeUsername, Validators: []func(string) string{ValidUsername, unique}},
 		// DRF's EmailField appends its EmailValidator after CharField's
 		// own checks, so its message comes after theirs.
 		{Name: "email", AllowBlank: true, MaxLength: 254, ValidatorsAfter: []func(string) string{validEmail}},
@@ -167,7 +180,7 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 	now := s.now().UTC()
 	u, err := s.store.CreateUser(ctx, store.User{
 		Password: enc, Username: username, Email: email, IsActive: true, DateJoined: now,
-	}, store.CreateUserOptions{UniqueEmail: true})
+	}, store.CreateUserOptions{UniqueEmail: true, IgnoreCase: !s.set.RegisterCaseSensitive})
 	switch {
 	case errors.Is(err, store.ErrEmailTaken):
 		return errorBody(`{"error":"Email already exists!"}`)

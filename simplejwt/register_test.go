@@ -1,6 +1,7 @@
 package simplejwt
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -181,7 +182,8 @@ func TestRegisterRefused(t *testing.T) {
 		{"username too long", vtReg(long, "bob@example.com", "p", "p"), `{"username":["Ensure this field has no more than 150 characters."]}`},
 		{"username invalid and too long", vtReg(long+"!", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `,"Ensure this field has no more than 150 characters."]}`},
 		{"username with a space", vtReg("a b", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `]}`},
-		{"username with a combining mark", vtReg("a\u0301", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `]}`},
+		// NFKC composes a + U+0301 into á, a letter; x has no composed form.
+		{"username with a combining mark", vtReg("x\u0301", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `]}`},
 		{"username with a null character", vtReg("b\x00b", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `,"Null characters are not allowed."]}`},
 		{"email too long but valid", vtReg("bob", strings.Repeat("a", 250)+"@example.com", "p", "p"), `{"email":["Ensure this field has no more than 254 characters."]}`},
 		{"email of 320 characters", vtReg("bob", strings.Repeat("a", 308)+"@example.com", "p", "p"), `{"email":["Ensure this field has no more than 254 characters."]}`},
@@ -216,29 +218,30 @@ func TestRegisterRefused(t *testing.T) {
 	}
 }
 
-// TestRegisterAccepted: values the reference accepts, including an email
-// that differs from an existing one only in case, and an empty email
+// TestRegisterAccepted: values the reference accepts, and an empty email
 // (then, as in the tutorial, a second empty email is "already used").
+// Usernames are stored NFKC-normalized, as Django's create_user stores
+// them (Ⅻ as XII); an email or username differing from an existing one
+// only in case is TestRegisterLookalikes'.
 func TestRegisterAccepted(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	for i, c := range []struct{ username, email string }{
-		{"siva2", "SIVA@example.com"},
-		{"Siva", "siva3@example.com"}, // usernames are case-sensitive
-		{"\u0663\u0664\u0665", "arabic@example.com"},
-		{"\u216b", "roman@example.com"},
-		{"a\u00b2", "squared@example.com"},
-		{"a.b@c+d-e_f", "chars@example.com"},
-		{"local", "bob@localhost"},
-		{"literal", "bob@[127.0.0.1]"},
-		{"idn", "bob@b\u00fccher.de"},
-		{"noemail", ""},
+	for i, c := range []struct{ username, email, stored string }{
+		{"\u0663\u0664\u0665", "arabic@example.com", ""},
+		{"\u216b", "roman@example.com", "XII"},
+		{"a\u00b2", "squared@example.com", "a2"},
+		{"a\u0301", "composed@example.com", "\u00e1"},
+		{"a.b@c+d-e_f", "chars@example.com", ""},
+		{"local", "bob@localhost", ""},
+		{"literal", "bob@[127.0.0.1]", ""},
+		{"idn", "bob@b\u00fccher.de", ""},
+		{"noemail", "", ""},
 	} {
 		res := e.serve(Register, vtReg(c.username, c.email, "Pw-1", "Pw-1"))
 		if res.Code != http.StatusCreated {
 			t.Errorf("%d: register %q %q: %d %s", i, c.username, c.email, res.Code, res.Body)
 			continue
 		}
-		if u := e.user(c.username); u.Email != c.email {
+		if u := e.user(cmp.Or(c.stored, c.username)); u.Email != c.email {
 			t.Errorf("stored email %q, want %q", u.Email, c.email)
 		}
 	}
@@ -359,5 +362,55 @@ func TestRegisterConcurrent(t *testing.T) {
 				t.Errorf("%d Hooks.View calls for %d requests", len(calls), n)
 			}
 		})
+	}
+}
+
+// TestRegisterLookalikes: usernames are NFKC-normalized before they are
+// checked and stored (Django's normalize_username), so fullwidth and
+// mathematical spellings of siva are siva; with the default
+// case-insensitive check Siva and SIVA@example.com are taken too. NFKC
+// does not fold Cyrillic look-alikes (SECURITY.md says so).
+func TestRegisterLookalikes(t *testing.T) {
+	reg := func(e *viewEnv, username, email string) vtResp {
+		return e.serve(Register, vtJSON(vtObj("username", username, "email", email, "password", "Str0ng-pass!", "password2", "Str0ng-pass!")))
+	}
+	e := newViewEnv(t, vtOptions{})
+	for _, name := range []string{"Siva", "ｓｉｖａ", "𝐬𝐢𝐯𝐚", "ＳＩＶＡ", " ｓｉｖａ "} {
+		reg(e, name, "other@example.com").want(t, "register "+name+" beside siva", http.StatusBadRequest, vtBodyTaken)
+	}
+	reg(e, "someone", "SIVA@Example.com").want(t, "siva's email in other case", http.StatusBadRequest, vtBodyEmail)
+	if r := reg(e, "ａｎｎａ", "anna@example.com"); r.Code != http.StatusCreated || !strings.Contains(r.Body, `"username":"anna"`) {
+		t.Errorf("register ａｎｎａ: %d %s, want 201 as anna", r.Code, r.Body)
+	}
+	if u := e.user("anna"); u.Username != "anna" {
+		t.Errorf("stored %q", u.Username)
+	}
+	if r := reg(e, "ѕіvа", "cyrillic@example.com"); r.Code != http.StatusCreated {
+		t.Errorf("register Cyrillic ѕіvа: %d %s (NFKC does not fold other scripts)", r.Code, r.Body)
+	}
+
+	// Concurrent registrations of one name in 16 spellings: one wins.
+	spellings := []string{"bob", "Bob", "bOb", "boB", "BOb", "BoB", "bOB", "BOB", "ｂｏｂ", "Ｂｏｂ", "ｂＯｂ", "𝐛𝐨𝐛", "𝐁𝐨𝐛", "ＢＯＢ", "𝐁𝐎𝐁", "ｂｏＢ"}
+	codes := make([]int, len(spellings))
+	var wg sync.WaitGroup
+	for i, name := range spellings {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = e.serveRaw(Register, vtJSON(vtObj("username", name, "email", fmt.Sprintf("bob%d@example.com", i), "password", "Str0ng-pass!", "password2", "Str0ng-pass!"))).Code
+		}()
+	}
+	wg.Wait()
+	e.viewCalls()
+	if n := strings.Count(fmt.Sprint(codes), "201"); n != 1 {
+		t.Errorf("concurrent registrations of bob in 16 spellings: %v, want exactly one 201", codes)
+	}
+
+	// register_ignore_case false: case is compared exactly, as the
+	// tutorial's serializer does; NFKC still applies.
+	e = newViewEnv(t, vtOptions{Settings: Settings{RegisterCaseSensitive: true}})
+	reg(e, "ｓｉｖａ", "other@example.com").want(t, "ｓｉｖａ, case-sensitive", http.StatusBadRequest, vtBodyTaken)
+	if r := reg(e, "Siva", "SIVA@example.com"); r.Code != http.StatusCreated {
+		t.Errorf("register Siva case-sensitively: %d %s", r.Code, r.Body)
 	}
 }

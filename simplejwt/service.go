@@ -61,6 +61,12 @@ type Settings struct {
 	// ValidatePasswords runs Django's default password validators on
 	// register (REGISTER_VALIDATE_PASSWORD of the reference).
 	ValidatePasswords bool
+	// RegisterCaseSensitive makes register compare usernames and emails
+	// exactly when checking they are free, as the tutorial's serializer
+	// does. By default they are compared case-insensitively (the
+	// database's lower(); Django's own forms use username__iexact), so
+	// Siva cannot register beside siva.
+	RegisterCaseSensitive bool
 	// Version is the simplejwt release reproduced on the wire (see
 	// Version).
 	Version Version

@@ -188,6 +188,14 @@ type CreateUserOptions struct {
 	// auth_user.email, so the store serialises concurrent registrations of
 	// one email itself (never check-then-insert across two transactions).
 	UniqueEmail bool
+	// IgnoreCase compares usernames (and, with UniqueEmail, emails)
+	// case-insensitively: CreateUser fails with ErrUsernameTaken when a
+	// user whose username has the same lower() exists, as Django's
+	// username__iexact. The database's lower() decides what is a case:
+	// every Unicode letter on PostgreSQL with a UTF-8 locale, ASCII
+	// letters only on SQLite and under PostgreSQL's C locale. Concurrent
+	// registrations of one folded name are serialised as UniqueEmail's.
+	IgnoreCase bool
 }
 
 // Store is what jwtgate needs from a database, one interface per concern

@@ -12,7 +12,9 @@ import (
 // (ROTATE_REFRESH_TOKENS=true BLACKLIST_AFTER_ROTATION=true) on one
 // database: concurrent refreshes of one refresh token give exactly one
 // success, at one instance and split over both; concurrent registrations
-// of one username, or of one email, create exactly one user.
+// of one username, or of one email, create exactly one user, also when
+// they spell it in different cases or in fullwidth or mathematical letters
+// (NFKC); createsuperuser normalizes too.
 func TestConcurrency(t *testing.T) {
 	db := newDatabase(t)
 	// The hashing gate (default: half the CPUs, a queue of 8 per worker,
@@ -97,6 +99,45 @@ func TestConcurrency(t *testing.T) {
 			b.login(t, user, regPw)
 			a.login(t, user, regPw)
 		}
+	}
+
+	// One username in 16 spellings (case, fullwidth, mathematical bold:
+	// NFKC and the case-insensitive check make them one), and one email
+	// in 16 cases.
+	spellings := []string{"rider", "Rider", "RIDER", "rIdEr", "ｒｉｄｅｒ", "Ｒｉｄｅｒ", "ＲＩＤＥＲ", "𝐫𝐢𝐝𝐞𝐫", "𝐑𝐢𝐝𝐞𝐫", "𝐑𝐈𝐃𝐄𝐑",
+		"riDER", "RiDeR", "ｒＩＤＥＲ", "𝐫𝐈𝐃𝐄𝐑", "rideR", "ＲＩＤＥｒ"}
+	answers, errs = concurrently(16, func(i int) (answer, error) {
+		return register(gs[i%2], spellings[i], fmt.Sprintf("rider%d@example.com", i))
+	})
+	got = tally(t, answers, errs)
+	if got["201"] != 1 || got["400 "+usernameUsed] != 15 {
+		t.Errorf("16 concurrent registrations of rider in 16 spellings gave %v, want one 201 and 15 400 %s", got, usernameUsed)
+	}
+	if n := queryInt(t, conn, `SELECT count(*) FROM auth_user WHERE lower(username) = 'rider'`); n != 1 {
+		t.Errorf("auth_user has %d rows for rider in any case, want 1", n)
+	}
+	answers, errs = concurrently(16, func(i int) (answer, error) {
+		email := []byte("folded@example.com")
+		for j := range 4 {
+			if i&(1<<j) != 0 {
+				email[j] -= 'a' - 'A'
+			}
+		}
+		return register(gs[i%2], fmt.Sprintf("folder%d", i), string(email))
+	})
+	got = tally(t, answers, errs)
+	if got["201"] != 1 || got["400 "+emailUsed] != 15 {
+		t.Errorf("16 concurrent registrations of one email in 16 cases gave %v, want one 201 and 15 400 %s", got, emailUsed)
+	}
+
+	// createsuperuser normalizes as Django's create_user, and the
+	// case-insensitive check holds for it too.
+	a.createSuperuser(t, "ｄａｖｅ", pw)
+	if n := queryInt(t, conn, `SELECT count(*) FROM auth_user WHERE username = 'dave'`); n != 1 {
+		t.Errorf("createsuperuser ｄａｖｅ stored %d rows named dave, want 1", n)
+	}
+	if out, err := a.cli(t, "", []string{"JWTGATE_SUPERUSER_PASSWORD=" + pw}, "createsuperuser", "--noinput", "--username", "Carol", "--email", "c2@example.com"); err == nil || !strings.Contains(out, "already taken") {
+		t.Errorf("createsuperuser Carol beside carol: %v\n%s", err, out)
 	}
 }
 

@@ -284,8 +284,8 @@ func TestDjangoInterop(t *testing.T) {
 	after := dumpSchema(t, db)
 	others, ours := withoutJwtgate(after)
 	sameStatements(t, "Django's schema before and after Migrate (jwtgate's objects left out)", others, before)
-	if len(ours) != 20 {
-		t.Errorf("Migrate added %d objects, want the feed's function and four triggers, the login failure table with its primary key, the sessions' three functions, two tables with primary keys, an index and four triggers, and the index on lower(email):\n%s", len(ours), strings.Join(ours, "\n\n"))
+	if len(ours) != 21 {
+		t.Errorf("Migrate added %d objects, want the feed's function and four triggers, the login failure table with its primary key, the sessions' three functions, two tables with primary keys, an index and four triggers, and the indexes on lower(email) and lower(username):\n%s", len(ours), strings.Join(ours, "\n\n"))
 	}
 
 	// Django's users, as Django sees them and as the store reads them.
@@ -438,8 +438,8 @@ func TestMigrateLayout(t *testing.T) {
 	s, db := migrated(t)
 	ours, feed := withoutJwtgate(dumpSchema(t, db, djangoTables3...))
 	sameStatements(t, "the tables of Migrate and of Django's migrate", ours, djangoDump)
-	if len(feed) != 7 {
-		t.Errorf("pg_dump of Django's tables shows %d jwtgate objects, want 7 (the triggers of the feed's four, the password change and the blacklist, and the index on lower(email)):\n%s", len(feed), strings.Join(feed, "\n\n"))
+	if len(feed) != 8 {
+		t.Errorf("pg_dump of Django's tables shows %d jwtgate objects, want 8 (the triggers of the feed's four, the password change and the blacklist, and the indexes on lower(email) and lower(username)):\n%s", len(feed), strings.Join(feed, "\n\n"))
 	}
 
 	// The reference DDL in the repository is the same.

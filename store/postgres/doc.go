@@ -34,7 +34,11 @@
 // run in parallel. The check is served by jwtgate's plain index
 // jwtgate_auth_user_email_lower on auth_user (lower(email)), which Migrate
 // builds with CREATE INDEX CONCURRENTLY when it is missing, so writes to a
-// large existing table are not blocked while it builds. Blacklist relies on the unique constraints
+// large existing table are not blocked while it builds. With IgnoreCase
+// the username is checked the same way first, under
+// pg_advisory_xact_lock(0x6a776775, hashtext(lower(username))), through
+// the index jwtgate_auth_user_username_lower on auth_user
+// (lower(username)). Blacklist relies on the unique constraints
 // on jti and token_id (INSERT … ON CONFLICT DO NOTHING), so of any number
 // of concurrent blacklistings of one token exactly one succeeds.
 //
@@ -74,6 +78,7 @@
 //	DROP FUNCTION jwtgate_notify_user_change() CASCADE;
 //	DROP TABLE jwtgate_login_failure;
 //	DROP INDEX jwtgate_auth_user_email_lower;
+//	DROP INDEX jwtgate_auth_user_username_lower;
 //
 // which drops the four triggers with the function. jwtgate_login_failure
 // (key, failures, window_end in Unix milliseconds) holds the login failure

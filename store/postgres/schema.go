@@ -140,8 +140,9 @@ WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.username IS DISTINCT FROM NEW.userna
 // change feed (see the package documentation). It never alters an existing
 // table, and leaves the function and triggers alone when they are already
 // in place, so on a migrated database it takes no lock on auth_user. After
-// that transaction it adds jwtgate's index on lower(auth_user.email)
-// when missing (ensureEmailIndex), without blocking writes.
+// that transaction it adds jwtgate's indexes on lower(auth_user.email)
+// and lower(auth_user.username) when missing (ensureLowerIndex), without
+// blocking writes.
 func (s *Store) Migrate(ctx context.Context) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
@@ -172,8 +173,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return s.ensureSessions(ctx, tx)
 	})
-	if err == nil {
-		err = s.ensureEmailIndex(ctx)
+	for _, ix := range lowerIndexes {
+		if err == nil {
+			err = s.ensureLowerIndex(ctx, ix.name, ix.column)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: migrating schema %s: %w", s.schema, err)
@@ -181,30 +184,36 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// emailIndex is jwtgate's index on lower(auth_user.email), and
+// emailIndex is jwtgate's index on lower(auth_user.email), usernameIndex
+// on lower(auth_user.username) (the case-insensitive username check), and
 // emailIndexLockKey the session advisory lock (one-bigint form,
-// "jwgtidx1" in ASCII) that lets one process at a time build it.
+// "jwgtidx1" in ASCII) that lets one process at a time build either.
 const (
 	emailIndex        = "jwtgate_auth_user_email_lower"
+	usernameIndex     = "jwtgate_auth_user_username_lower"
 	emailIndexLockKey = 0x6a77_6774_6964_7831
 )
 
-// ensureEmailIndex creates emailIndex when it is missing or invalid (a
-// build that was interrupted), with CREATE INDEX CONCURRENTLY, which
-// cannot run in a transaction and does not block writes to auth_user
-// while it reads an existing large table. Django declares no index on
-// email, and without one the uniqueness check of every registration reads
-// the whole table. One process builds it at a time: a process that finds
-// another building it goes on without waiting (registrations are correct
-// without the index, only slower, until it is ready).
-func (s *Store) ensureEmailIndex(ctx context.Context) error {
+// lowerIndexes are the indexes ensureLowerIndex keeps, with their column.
+var lowerIndexes = []struct{ name, column string }{{emailIndex, "email"}, {usernameIndex, "username"}}
+
+// ensureLowerIndex creates the index name on auth_user (lower(column))
+// when it is missing or invalid (a build that was interrupted), with
+// CREATE INDEX CONCURRENTLY, which cannot run in a transaction and does
+// not block writes to auth_user while it reads an existing large table.
+// Django declares no index on lower(email) or lower(username), and
+// without one the uniqueness check of every registration reads the whole
+// table. One process builds it at a time: a process that finds another
+// building it goes on without waiting (registrations are correct without
+// the index, only slower, until it is ready).
+func (s *Store) ensureLowerIndex(ctx context.Context, name, column string) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
 	valid := func() (exists, ok bool, err error) {
-		err = conn.QueryRow(ctx, `SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass($1)`, emailIndex).Scan(&ok)
+		err = conn.QueryRow(ctx, `SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass($1)`, name).Scan(&ok)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return false, false, nil
 		}
@@ -230,12 +239,12 @@ func (s *Store) ensureEmailIndex(ctx context.Context) error {
 	}
 	if exists {
 		// Left invalid by an interrupted build, and nobody builds it now.
-		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+emailIndex); err != nil {
-			return fmt.Errorf("dropping the invalid index %s: %w", emailIndex, err)
+		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+name); err != nil {
+			return fmt.Errorf("dropping the invalid index %s: %w", name, err)
 		}
 	}
-	if _, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+emailIndex+` ON auth_user (lower(email))`); err != nil {
-		return fmt.Errorf("creating index %s on auth_user (lower(email)): %w", emailIndex, err)
+	if _, err := conn.Exec(ctx, `CREATE INDEX CONCURRENTLY IF NOT EXISTS `+name+` ON auth_user (lower(`+column+`))`); err != nil {
+		return fmt.Errorf("creating index %s on auth_user (lower(%s)): %w", name, column, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,11 @@ import (
 // takes with UniqueEmail ("jwge" in ASCII). The two-int and the one-bigint
 // forms never collide.
 const emailLockNamespace int32 = 0x6a77_6765
+
+// usernameLockNamespace is the first key of the
+// pg_advisory_xact_lock(namespace, hashtext(lower(username))) that
+// CreateUser takes with IgnoreCase ("jwgu" in ASCII).
+const usernameLockNamespace int32 = 0x6a77_6775
 
 // userColumns selects a whole auth_user row for scanUser.
 const userColumns = `id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined`
@@ -103,6 +109,12 @@ func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store
 // index jwtgate_auth_user_email_lower serves, so it reads a few index
 // entries however large the table. Registrations that bypass jwtgate
 // (Django's own views) do not take the lock.
+//
+// With opts.IgnoreCase the username is checked the same way first, under
+// a lock of its lower() (namespace usernameLockNamespace; the username
+// lock is always taken before the email lock, so two registrations cannot
+// deadlock), through Migrate's index jwtgate_auth_user_username_lower,
+// and the email check drops its exact-match clause.
 func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateUserOptions) (store.User, error) {
 	u.DateJoined = utcMicro(u.DateJoined)
 	if u.LastLogin != nil {
@@ -116,25 +128,39 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateU
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 			u.Password, u.LastLogin, u.IsSuperuser, u.Username, u.FirstName, u.LastName, u.Email, u.IsStaff, u.IsActive, u.DateJoined).Scan(&u.ID)
 	}
+	// taken takes the lock of value's lower() and reports whether a user
+	// has it (in the column's lower(), and exactly unless IgnoreCase).
+	taken := func(tx pgx.Tx, namespace int32, column, value string) (bool, error) {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))`, namespace, value); err != nil {
+			return false, err
+		}
+		q := `SELECT EXISTS (SELECT 1 FROM auth_user WHERE lower(` + column + `) = lower($1) AND ` + column + ` = $1)`
+		if opts.IgnoreCase {
+			q = `SELECT EXISTS (SELECT 1 FROM auth_user WHERE lower(` + column + `) = lower($1))`
+		}
+		var found bool
+		err := tx.QueryRow(ctx, q, value).Scan(&found)
+		return found, err
+	}
 	var err error
-	if opts.UniqueEmail {
+	if opts.UniqueEmail || opts.IgnoreCase {
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))`, emailLockNamespace, u.Email); err != nil {
-				return err
+			if opts.IgnoreCase {
+				if found, err := taken(tx, usernameLockNamespace, "username", u.Username); err != nil || found {
+					return cmp.Or(err, store.ErrUsernameTaken)
+				}
 			}
-			var taken bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM auth_user WHERE lower(email) = lower($1) AND email = $1)`, u.Email).Scan(&taken); err != nil {
-				return err
-			}
-			if taken {
-				return store.ErrEmailTaken
+			if opts.UniqueEmail {
+				if found, err := taken(tx, emailLockNamespace, "email", u.Email); err != nil || found {
+					return cmp.Or(err, store.ErrEmailTaken)
+				}
 			}
 			return insert(tx)
 		})
 	} else {
 		err = insert(s.pool)
 	}
-	if errors.Is(err, store.ErrEmailTaken) {
+	if errors.Is(err, store.ErrEmailTaken) || errors.Is(err, store.ErrUsernameTaken) {
 		return store.User{}, err
 	}
 	if e := pgError(err, codeUniqueViolation); e != nil {

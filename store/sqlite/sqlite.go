@@ -240,6 +240,8 @@ END`,
 // email = ?, so the match stays exact while this index serves it.
 var emailSchema = []string{
 	`CREATE INDEX IF NOT EXISTS "jwtgate_auth_user_email_lower" ON "auth_user" (lower("email"))`,
+	// The case-insensitive username check (CreateUserOptions.IgnoreCase).
+	`CREATE INDEX IF NOT EXISTS "jwtgate_auth_user_username_lower" ON "auth_user" (lower("username"))`,
 }
 
 // throttleSchema is jwtgate's own table of login failure counters

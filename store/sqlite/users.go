@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -115,7 +116,10 @@ func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store
 // BEGIN IMMEDIATE transaction: SQLite admits one writer at a time, so two
 // registrations of one email cannot both pass the check. The check is an
 // exact match served by Migrate's index on lower(email), so it does not
-// read the table.
+// read the table. With opts.IgnoreCase the username is checked first, by
+// lower() (SQLite's folds ASCII letters only; see CreateUserOptions),
+// through Migrate's index on lower(username), and the email check drops
+// its exact-match clause.
 func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateUserOptions) (store.User, error) {
 	u.DateJoined = u.DateJoined.UTC().Truncate(time.Microsecond)
 	var lastLogin any
@@ -124,15 +128,29 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateU
 		u.LastLogin = &t
 		lastLogin = formatTime(t)
 	}
+	// taken reports whether a user has value in column: the same lower()
+	// (served by Migrate's index), and exactly unless IgnoreCase.
+	taken := func(tx *sql.Tx, column, value string) (bool, error) {
+		q := `SELECT 1 FROM "auth_user" WHERE lower("` + column + `") = lower(?1) AND "` + column + `" = ?1 LIMIT 1`
+		if opts.IgnoreCase {
+			q = `SELECT 1 FROM "auth_user" WHERE lower("` + column + `") = lower(?1) LIMIT 1`
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, q, value).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if opts.UniqueEmail {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM "auth_user" WHERE lower("email") = lower(?1) AND "email" = ?1 LIMIT 1`, u.Email).Scan(&one)
-			if err == nil {
-				return store.ErrEmailTaken
+		if opts.IgnoreCase {
+			if found, err := taken(tx, "username", u.Username); err != nil || found {
+				return cmp.Or(err, store.ErrUsernameTaken)
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
+		}
+		if opts.UniqueEmail {
+			if found, err := taken(tx, "email", u.Email); err != nil || found {
+				return cmp.Or(err, store.ErrEmailTaken)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO "auth_user" ("password", "last_login", "is_superuser", "username", "last_name", "email", "is_staff", "is_active", "date_joined", "first_name") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -42,6 +42,8 @@ func Run(t *testing.T, f Factory) {
 		{"ManyEmailsRace", testManyEmailsRace},
 		{"UsernameRace", testUsernameRace},
 		{"EmailExactMatch", testEmailExactMatch},
+		{"IgnoreCase", testIgnoreCase},
+		{"IgnoreCaseRace", testIgnoreCaseRace},
 		{"Setters", testSetters},
 		{"Times", testTimes},
 		{"DeleteUser", testDeleteUser},
@@ -334,6 +336,79 @@ func testUsernameRace(t *testing.T, f Factory) {
 		return err
 	})
 	exactlyOneNil(t, "16 concurrent creations of one username", errs, store.ErrUsernameTaken)
+}
+
+// testIgnoreCase: with IgnoreCase a username or email that differs from
+// an existing one only in ASCII case is taken (what every store's lower()
+// folds); without it, it is not.
+func testIgnoreCase(t *testing.T, f Factory) {
+	s := f.New(t)
+	c := ctx(t)
+	mustCreate(t, s, newUser("siva")) // siva@example.com
+	fold := store.CreateUserOptions{UniqueEmail: true, IgnoreCase: true}
+	for _, name := range []string{"Siva", "SIVA", "sIvA"} {
+		u := newUser(name)
+		u.Email = name + ".other@example.com"
+		if _, err := s.CreateUser(c, u, fold); !errors.Is(err, store.ErrUsernameTaken) {
+			t.Errorf("CreateUser(%s) beside siva with IgnoreCase: %v, want ErrUsernameTaken", name, err)
+		}
+	}
+	for _, email := range []string{"SIVA@example.com", "siva@EXAMPLE.COM"} {
+		u := newUser("other")
+		u.Email = email
+		if _, err := s.CreateUser(c, u, fold); !errors.Is(err, store.ErrEmailTaken) {
+			t.Errorf("CreateUser with email %s beside siva@example.com with IgnoreCase: %v, want ErrEmailTaken", email, err)
+		}
+	}
+	// The username is checked before the email.
+	both := newUser("SIVA")
+	if _, err := s.CreateUser(c, both, fold); !errors.Is(err, store.ErrUsernameTaken) {
+		t.Errorf("CreateUser(SIVA, siva's email): %v, want ErrUsernameTaken", err)
+	}
+	if all, _ := s.ListUsers(c); len(all) != 1 {
+		t.Errorf("%d users, want only siva", len(all))
+	}
+	other := newUser("Siva")
+	other.Email = "SIVA@example.com"
+	if _, err := s.CreateUser(c, other, store.CreateUserOptions{UniqueEmail: true}); err != nil {
+		t.Errorf("CreateUser(Siva, SIVA@example.com) without IgnoreCase: %v", err)
+	}
+}
+
+// testIgnoreCaseRace: 16 concurrent registrations of one username in
+// different cases, through two handles (two processes), and 16 of one
+// email in different cases: exactly one of each succeeds.
+func testIgnoreCaseRace(t *testing.T, f Factory) {
+	s := f.New(t)
+	handles := []store.Store{s, f.Another(t, s)}
+	c := ctx(t)
+	fold := store.CreateUserOptions{UniqueEmail: true, IgnoreCase: true}
+	spell := func(word string, i int) string {
+		b := []byte(word)
+		for j := range b {
+			if i&(1<<j) != 0 {
+				b[j] -= 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	errs := race(16, func(i int) error {
+		u := newUser(spell("anna", i))
+		u.Email = fmt.Sprintf("anna%02d@example.com", i)
+		_, err := handles[i%2].CreateUser(c, u, fold)
+		return err
+	})
+	exactlyOneNil(t, "16 concurrent registrations of anna in 16 cases", errs, store.ErrUsernameTaken)
+	errs = race(16, func(i int) error {
+		u := newUser(fmt.Sprintf("bob%02d", i))
+		u.Email = spell("bobx", i) + "@example.com"
+		_, err := handles[i%2].CreateUser(c, u, fold)
+		return err
+	})
+	exactlyOneNil(t, "16 concurrent registrations of bobx@example.com in 16 cases", errs, store.ErrEmailTaken)
+	if all, _ := s.ListUsers(c); len(all) != 2 {
+		t.Errorf("%d users after the races, want 2", len(all))
+	}
 }
 
 func testEmailExactMatch(t *testing.T, f Factory) {
