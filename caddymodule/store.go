@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -245,12 +246,12 @@ type loggingWatcher struct {
 	failed bool
 }
 
-func (w *loggingWatcher) Reset(all []store.UserState) {
-	if w.failed {
-		w.log.Info("user feed recovered", zap.Int("users", len(all)))
+func (w *loggingWatcher) Load(all iter.Seq2[store.UserState, error]) {
+	w.Index.Load(all)
+	if w.failed && w.Index.Err() == nil {
+		w.log.Info("user feed recovered", zap.Int("users", w.Index.Len()))
 		w.failed = false
 	}
-	w.Index.Reset(all)
 }
 
 func (w *loggingWatcher) Error(err error) {

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -328,9 +329,9 @@ type FailureCounters interface {
 type Feed interface {
 	// WatchUsers keeps w in step with auth_user until ctx is done, whoever
 	// changes the table (this process, the CLI, Django). It first calls
-	// w.Reset with every user, then w.Update for every user inserted,
+	// w.Load with every user, then w.Update for every user inserted,
 	// changed or deleted, within about a second of the change, and calls
-	// w.Reset again whenever it may have missed changes (after a lost
+	// w.Load again whenever it may have missed changes (after a lost
 	// connection, and periodically as a safety net). It returns ctx.Err()
 	// when ctx ends; other errors are retried internally and reported to
 	// w.Error.
@@ -345,12 +346,16 @@ type FailureWindow struct {
 
 // UserWatcher receives the user changes WatchUsers observes.
 type UserWatcher interface {
-	// Reset replaces everything known with this complete list.
-	Reset(all []UserState)
+	// Load replaces everything known with the complete list all yields,
+	// in any order, read row by row from the database (so that millions
+	// of users are never held twice). all yields a non-nil error, as its
+	// last pair, when the list could not be read whole: the watcher then
+	// keeps what it knew, and WatchUsers reports the error and retries.
+	Load(all iter.Seq2[UserState, error])
 	// Update records one user's current state; deleted users come with
 	// exists false.
 	Update(id int64, st UserState, exists bool)
 	// Error reports a failure WatchUsers will retry; the watcher's state
-	// may be stale until the next Reset.
+	// may be stale until the next Load.
 	Error(err error)
 }

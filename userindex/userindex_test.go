@@ -1,6 +1,7 @@
 package userindex
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -177,7 +178,7 @@ func BenchmarkLookup(b *testing.B) {
 }
 
 // BenchmarkUpdate is the cost of one user change with 100k users: a copy
-// of one shard.
+// of one chunk of 256 users.
 func BenchmarkUpdate(b *testing.B) {
 	ix := benchIndex()
 	b.ReportAllocs()
@@ -256,5 +257,108 @@ func BenchmarkRevokedMemory(b *testing.B) {
 		with, without := heap(true), heap(false)
 		b.ReportMetric(float64(with-without)/(users*perUser), "B/revoked-session")
 		b.ReportMetric(float64(with-without)/(1<<20), "MiB/100k-sessions")
+	}
+}
+
+// TestLoadErrorKeepsIndex: a list that ends in an error (the connection
+// dropped mid-read) replaces nothing.
+func TestLoadErrorKeepsIndex(t *testing.T) {
+	ix := New(true)
+	ix.Reset([]store.UserState{user(1, "siva", true)})
+	ix.Load(func(yield func(store.UserState, error) bool) {
+		if yield(user(2, "bob", true), nil) {
+			yield(store.UserState{}, errors.New("connection reset"))
+		}
+	})
+	if _, ok := ix.Lookup(1); !ok || ix.Len() != 1 {
+		t.Errorf("a failed Load replaced the index (len %d)", ix.Len())
+	}
+	if _, ok := ix.Lookup(2); ok {
+		t.Error("a failed Load added a user")
+	}
+	if _, ok := ix.LookupUsername("bob"); ok {
+		t.Error("a failed Load added a name")
+	}
+}
+
+// TestSparseIDs: ids outside the dense range (negative, huge, far beyond
+// the directory) are found, moved into the directory when it grows to
+// cover them, and counted once, whatever order Load sees them in.
+func TestSparseIDs(t *testing.T) {
+	ix := New(true)
+	huge := int64(1) << 40
+	far := int64(chunkSize) * 7000
+	ix.Reset([]store.UserState{user(far, "far", true), user(huge, "huge", true), user(-3, "neg", true), user(0, "zero", true), user(3000*chunkSize, "mid", true)})
+	check := func(when string, want map[int64]string) {
+		t.Helper()
+		for id, name := range want {
+			if st, ok := ix.Lookup(id); !ok || st.ID != id || st.Username != name || !st.IsActive {
+				t.Errorf("%s: Lookup(%d) = %+v, %v", when, id, st, ok)
+			}
+			if st, ok := ix.LookupUsername(name); !ok || st.ID != id {
+				t.Errorf("%s: LookupUsername(%s) = %+v, %v", when, name, st, ok)
+			}
+		}
+		if ix.Len() != len(want) {
+			t.Errorf("%s: Len = %d, want %d", when, ix.Len(), len(want))
+		}
+	}
+	want := map[int64]string{far: "far", huge: "huge", -3: "neg", 0: "zero", 3000 * chunkSize: "mid"}
+	check("after Load", want)
+	for _, id := range []int64{5000 * chunkSize, 6500 * chunkSize, huge + 1} {
+		name := fmt.Sprint("u", id)
+		ix.Update(id, user(id, name, true), true)
+		want[id] = name
+		check(fmt.Sprintf("after adding %d", id), want)
+	}
+	if _, ok := (*ix.other.Load())[far]; ok {
+		t.Errorf("user %d still outside the directory after it grew past it", far)
+	}
+	ix.Update(huge, store.UserState{ID: huge}, false)
+	delete(want, huge)
+	ix.Update(-3, user(-3, "minus", false), true)
+	want[-3] = "minus"
+	if st, _ := ix.Lookup(-3); st.IsActive {
+		t.Error("deactivation of a negative id not applied")
+	}
+	ix.Update(-3, user(-3, "minus", true), true)
+	check("after changes", want)
+}
+
+// TestBytesPerUser: 200,000 users with usernames of 10 bytes hold well
+// under the 270 bytes per user of a map of UserState (bench/RESULTS.md).
+func TestBytesPerUser(t *testing.T) {
+	const users = 200_000
+	per := heapPerUser(users)
+	t.Logf("%.1f bytes per user", per)
+	if per > 40 {
+		t.Errorf("the index holds %.1f bytes per user, want at most 40 (16 for the entry, 10 for the name)", per)
+	}
+}
+
+// heapPerUser is the heap an index of n users (ids 1..n, names
+// "u000000001") holds per user.
+func heapPerUser(n int) float64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ix := New(false)
+	ix.Load(func(yield func(store.UserState, error) bool) {
+		for i := int64(1); i <= int64(n); i++ {
+			if !yield(store.UserState{ID: i, Username: fmt.Sprintf("u%09d", i), IsActive: true, NotBefore: 1_700_000_000}, nil) {
+				return
+			}
+		}
+	})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(ix)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// BenchmarkBytesPerUser reports the heap per user at a million users.
+func BenchmarkBytesPerUser(b *testing.B) {
+	for b.Loop() {
+		b.ReportMetric(heapPerUser(1_000_000), "B/user")
 	}
 }

@@ -19,6 +19,9 @@ const (
 	// watchQueryTimeout bounds each query of WatchUsers, so that a
 	// connection that silently died is noticed.
 	watchQueryTimeout = 30 * time.Second
+	// fullReadTimeout bounds the read of every user, which at ten
+	// million users takes seconds.
+	fullReadTimeout = 5 * time.Minute
 	// closeTimeout bounds the goodbye to the server when WatchUsers ends.
 	closeTimeout = 500 * time.Millisecond
 )
@@ -28,7 +31,7 @@ const (
 // behind and calls w from that goroutine only.
 //
 // It opens a connection of its own (outside the pool), runs LISTEN
-// jwtgate_user_change, and only then reads every user for w.Reset, so that
+// jwtgate_user_change, and only then reads every user for w.Load, so that
 // no change falls between the two. Each notification names a user that
 // Migrate's triggers saw inserted, changed or deleted (by any process:
 // Django, another gateway, psql); WatchUsers reads the users named by all
@@ -37,10 +40,10 @@ const (
 // therefore costs one or two queries, and requests cost none.
 //
 // Every Options.ResyncInterval, and on a TRUNCATE of auth_user, it does a
-// full Reset instead. When the connection is silent for 30 seconds it
+// full Load instead. When the connection is silent for 30 seconds it
 // checks it is alive. When the connection fails it reports the error to
 // w.Error, reconnects with a backoff from 200 ms doubling up to 5 s, and
-// starts over with LISTEN and a full Reset, since changes made meanwhile
+// starts over with LISTEN and a full Load, since changes made meanwhile
 // were not notified to it.
 func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
 	backoff := s.minBackoff
@@ -82,7 +85,7 @@ type watcher struct {
 
 // watch connects, listens, resets w and then follows the notifications
 // until the connection fails or ctx ends. It reports whether it completed
-// a Reset, and always returns an error.
+// a Load, and always returns an error.
 func (s *Store) watch(ctx context.Context, w store.UserWatcher) (synced bool, err error) {
 	ww := &watcher{s: s, w: w}
 	cfg := s.pool.Config().ConnConfig.Copy()
@@ -164,32 +167,46 @@ func (ww *watcher) ping(ctx context.Context) error {
 	return ww.conn.Ping(qctx)
 }
 
-// reset hands w every user. Notifications received before the query
-// are covered by it and dropped; those received while it runs may come
-// from changes its snapshot missed, so they stay pending.
+// reset hands w every user, streamed from the rows as w.Load reads them
+// (no list of every user is built). Notifications received before the
+// query are covered by it and dropped; those received while it runs may
+// come from changes its snapshot missed, so they stay pending.
 func (ww *watcher) reset(ctx context.Context) error {
 	ww.pending = nil
-	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
+	qctx, cancel := context.WithTimeout(ctx, fullReadTimeout)
 	defer cancel()
-	rows, err := ww.conn.Query(qctx, stateQuery(`ORDER BY u.id`))
+	rows, err := ww.conn.Query(qctx, stateQuery(""))
 	if err != nil {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)
 	}
-	all, err := pgx.CollectRows(rows, scanState)
-	if err != nil {
+	defer rows.Close()
+	ww.w.Load(func(yield func(store.UserState, error) bool) {
+		for rows.Next() {
+			st, err := scanState(rows)
+			if err != nil {
+				rows.Close()
+				yield(store.UserState{}, err)
+				return
+			}
+			if !yield(st, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(store.UserState{}, err)
+		}
+	})
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)
-	}
-	if all == nil {
-		all = []store.UserState{}
 	}
 	ww.lastReset = time.Now()
-	ww.w.Reset(all)
 	return nil
 }
 
 // update reads the users named by the pending notifications in one query
 // and hands them to w; a payload that is not a user id (TRUNCATE's "*")
-// or too many users make it a full Reset.
+// or too many users make it a full Load.
 func (ww *watcher) update(ctx context.Context) error {
 	var ids []int64
 	seen := map[int64]bool{}

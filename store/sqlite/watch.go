@@ -139,7 +139,8 @@ func (f *feed) dataVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// reset hands w every user, read in one snapshot with the feed position.
+// reset hands w every user, read in one snapshot with the feed position
+// and streamed from the rows as w.Load reads them.
 func (f *feed) reset(ctx context.Context) error {
 	// data_version is read before the snapshot, so a commit that the
 	// snapshot misses changes it and is picked up by the next step.
@@ -147,10 +148,7 @@ func (f *feed) reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var (
-		seq int64
-		all []store.UserState
-	)
+	var seq int64
 	err = f.read(ctx, func(tx *sql.Tx) error {
 		if seq, err = lastSeq(ctx, tx); err != nil {
 			return err
@@ -160,21 +158,32 @@ func (f *feed) reset(ctx context.Context) error {
 			return err
 		}
 		defer rows.Close()
-		all = []store.UserState{}
-		for rows.Next() {
-			st, err := scanState(rows)
-			if err != nil {
-				return err
+		var readErr error
+		f.w.Load(func(yield func(store.UserState, error) bool) {
+			for rows.Next() {
+				st, err := scanState(rows)
+				if err != nil {
+					readErr = err
+					yield(store.UserState{}, err)
+					return
+				}
+				if !yield(st, nil) {
+					return
+				}
 			}
-			all = append(all, st)
+			if readErr = rows.Err(); readErr != nil {
+				yield(store.UserState{}, readErr)
+			}
+		})
+		if readErr != nil {
+			return readErr
 		}
-		return rows.Err()
+		return rows.Close()
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: watching users: reading auth_user (has the database been migrated?): %w", err)
 	}
 	f.cursor, f.version, f.synced, f.lastReset = seq, v, true, time.Now()
-	f.w.Reset(all)
 	return nil
 }
 

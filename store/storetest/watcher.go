@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"iter"
 	"sort"
 	"sync"
 	"testing"
@@ -30,12 +31,20 @@ type Watcher struct {
 
 var _ store.UserWatcher = (*Watcher)(nil)
 
-// Reset records a Reset call.
-func (w *Watcher) Reset(all []store.UserState) {
+// Load records a Load call (as "reset") with the list it read whole; a
+// list that ended in an error is not recorded.
+func (w *Watcher) Load(all iter.Seq2[store.UserState, error]) {
+	list := []store.UserState{}
+	for st, err := range all {
+		if err != nil {
+			return
+		}
+		list = append(list, st)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.calls = append(w.calls, "reset")
-	w.resets = append(w.resets, append([]store.UserState(nil), all...))
+	w.resets = append(w.resets, list)
 }
 
 // Update records an Update call.
@@ -61,7 +70,7 @@ func (w *Watcher) Calls() []string {
 	return append([]string(nil), w.calls...)
 }
 
-// Resets returns the lists of the Reset calls so far, each sorted by id.
+// Resets returns the lists of the Load calls so far, each sorted by id.
 func (w *Watcher) Resets() [][]store.UserState {
 	w.mu.Lock()
 	defer w.mu.Unlock()
