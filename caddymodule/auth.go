@@ -163,7 +163,9 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch res.Outcome {
 	case simplejwt.Authenticated:
 		app.setIdentity(r, &res.Identity)
-	case simplejwt.Preflight:
+	case simplejwt.Anonymous, simplejwt.Preflight:
+		// Let through without a user for its method: it reaches the
+		// upstream as that method, not as one a header asks for.
 		stripHeaders(r.Header, methodOverrides)
 	}
 	caddyhttp.SetVar(r.Context(), authVar, res.Outcome == simplejwt.Authenticated)
@@ -204,7 +206,7 @@ func (h *Auth) decide(w http.ResponseWriter, r *http.Request, rt *runtime) error
 // strictest reading for every policy.
 func originalMethod(h http.Header) string {
 	m := firstHeader(h, "X-Original-Method", "X-Forwarded-Method")
-	if m == "" || len(m) > 20 || strings.IndexFunc(m, func(c rune) bool { return c < 'A' || c > 'Z' }) >= 0 {
+	if m == "" || len(m) > 20 || strings.IndexFunc(m, func(c rune) bool { return c < 'A' || c > 'Z' }) >= 0 || hasHeader(h, methodOverrides) {
 		return http.MethodPost
 	}
 	return m

@@ -153,8 +153,10 @@ func (ih *identityHeaders) strip(h http.Header) { stripHeaders(h, ih.all) }
 
 // methodOverrides are the headers with which frameworks let a request
 // stand for another method (Rails, Symfony, Express's method-override,
-// Django middlewares). A CORS preflight passes jwt_auth without a token,
-// so it must reach the upstream as the OPTIONS request it is.
+// Django middlewares). A request jwt_auth lets through without a user (a
+// CORS preflight, a read on a read_only route) must reach the upstream as
+// the method the policy judged; in forward-auth mode, where the gateway
+// cannot remove them, a request carrying one counts as a POST.
 var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
 
 // stripHeaders deletes the canonical names from h, and every spelling of
@@ -168,6 +170,17 @@ func stripHeaders(h http.Header, names []string) {
 			delete(h, k)
 		}
 	}
+}
+
+// hasHeader reports whether h has one of the canonical names, in any
+// spelling stripHeaders removes.
+func hasHeader(h http.Header, names []string) bool {
+	for k := range h {
+		if anySameHeader(names, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameHeader compares header names ignoring case and treating '_' as '-'.

@@ -97,6 +97,46 @@ func TestPreflightOverrides(t *testing.T) {
 	}
 }
 
+// TestAnonymousMethodOverride: a read let through anonymously by
+// read_only reaches the upstream as the GET the policy judged, without the
+// headers that would make a framework treat it as a DELETE; an
+// authenticated request keeps them. In forward-auth mode, where the front
+// proxy forwards the original headers, such a request counts as a POST.
+func TestAnonymousMethodOverride(t *testing.T) {
+	h, codec := newBenchAuth(t, simplejwt.ReadOnly)
+	overrides := map[string]string{"X-HTTP-Method-Override": "DELETE", "Accept": "*/*"}
+	r := caddyRequest("GET", overrides)
+	r.Header["X_Http_Method"] = []string{"DELETE"}
+	next := &recordNext{}
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil || next.header == nil {
+		t.Fatalf("anonymous GET not passed on: %v", err)
+	}
+	if len(next.header) != 1 || next.header.Get("Accept") != "*/*" {
+		t.Errorf("anonymous GET passed on with %v", next.header)
+	}
+
+	_, access, err := codec.NewPair(int64(1), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = caddyRequest("GET", map[string]string{"X-HTTP-Method-Override": "DELETE", "Authorization": "Bearer " + access.Token})
+	next = &recordNext{}
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil || next.header.Get("X-HTTP-Method-Override") != "DELETE" {
+		t.Errorf("authenticated GET: %v, passed on %v", err, next.header)
+	}
+
+	h.ForwardAuth = true
+	for _, override := range []string{"X-HTTP-Method-Override", "x_method_override"} {
+		r = caddyRequest("GET", map[string]string{"X-Original-Method": "GET"})
+		r.Header[override] = []string{"DELETE"}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r, &recordNext{})
+		if w.Code != 401 {
+			t.Errorf("forward-auth GET with %s and no token: %d, want 401", override, w.Code)
+		}
+	}
+}
+
 // TestUsernameValue: the username header is ASCII, Django's ASCII usernames
 // go out unchanged, and Python's urllib.parse.unquote (like Go's
 // PathUnescape) gives every username back exactly.
