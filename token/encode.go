@@ -86,10 +86,14 @@ func (c *codecImpl) sign(p *payload) (string, error) {
 	if k == nil {
 		return "", errors.New("token: the codec was not made by token.New")
 	}
-	body := p.encode()
+	return k.signJWS(k.hdrSeg, p.encode())
+}
+
+// signJWS makes the compact JWS of a header segment and a payload with k.
+func (k *keyImpl) signJWS(hdrSeg string, body []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(k.hdrSeg)+1+enc.EncodedLen(len(body))+1+enc.EncodedLen(512))
-	b = append(b, k.hdrSeg...)
+	b := make([]byte, 0, len(hdrSeg)+1+enc.EncodedLen(len(body))+1+enc.EncodedLen(512))
+	b = append(b, hdrSeg...)
 	b = append(b, '.')
 	b = enc.AppendEncode(b, body)
 	var key any = k.signKey
