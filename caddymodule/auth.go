@@ -5,7 +5,9 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/jwtgate/jwtgate/assertion"
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/simplejwt"
 )
@@ -81,10 +84,50 @@ type Auth struct {
 	// handle_errors Caddy answers the status with an empty body.
 	Errors string `json:"errors,omitempty"`
 
+	// IdentityAssertion, when set, adds a signed identity assertion to
+	// every authenticated request (or, with ForwardAuth, to the headers
+	// the front proxy copies): a short-lived JWT the upstream verifies
+	// against the gateway's JWK Set (jwt_jwks), so that it need not
+	// trust the network for X-User-Id. See docs/identity-assertion.md.
+	IdentityAssertion *AssertionConfig `json:"identity_assertion,omitempty"`
+
 	app         *App
 	policy      simplejwt.Policy
 	caddyErrors bool
 	logger      *zap.Logger
+	assertion   *assertion.Maker
+	assertTo    string // canonical name of IdentityAssertion.Header
+}
+
+// AssertionConfig is jwt_auth's identity assertion (Auth.IdentityAssertion).
+type AssertionConfig struct {
+	// Header is the request header carrying the assertion (required),
+	// for example X-Jwtgate-Assertion. Whatever a client sends in it is
+	// deleted from every request any jwtgate handler sees, as the other
+	// identity headers are.
+	Header string `json:"header"`
+
+	// Audience is the assertion's aud claim (required): the name of the
+	// upstream, which its verifier requires. It must differ from the
+	// access tokens' audience.
+	Audience string `json:"audience"`
+
+	// Issuer is the iss claim. Default "jwtgate".
+	Issuer string `json:"issuer,omitempty"`
+
+	// Lifetime is exp − iat, from 2s to 1h. Default 1m. An assertion is
+	// reused for the same access token for half its lifetime.
+	Lifetime caddy.Duration `json:"lifetime,omitempty"`
+
+	// Key is the kid of the key of the set that signs assertions; it must
+	// be asymmetric (RS, PS, ES or EdDSA) with its private key. Default
+	// the key that signs the access tokens (sign_with, or the single
+	// signing_key), which must then be asymmetric.
+	Key string `json:"key,omitempty"`
+
+	// CacheSize bounds the cached assertions (one per access token in
+	// use). Default 10000.
+	CacheSize int `json:"cache_size,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -127,7 +170,53 @@ func (h *Auth) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("jwt_auth needs the jwtgate app: %w", err)
 	}
 	h.app = app.(*App)
+	if h.IdentityAssertion != nil {
+		if err := h.provisionAssertion(); err != nil {
+			return fmt.Errorf("jwt_auth identity_assertion: %w", err)
+		}
+	}
 	return nil
+}
+
+// provisionAssertion checks IdentityAssertion, builds its maker and adds
+// its header to the identity headers every jwtgate handler strips.
+func (h *Auth) provisionAssertion() error {
+	c, app := h.IdentityAssertion, h.app
+	if !validHeaderName(c.Header) {
+		return fmt.Errorf("%q is not a valid header name", c.Header)
+	}
+	if slices.ContainsFunc(append([]string{app.identity.userID, app.identity.username}, app.identity.claims...),
+		func(n string) bool { return n != "" && strings.EqualFold(n, c.Header) }) {
+		return fmt.Errorf("%q is already an identity header; give the assertion its own header", c.Header)
+	}
+	if c.Audience != "" && c.Audience == app.cfg.token.Audience {
+		return fmt.Errorf("the audience %q is the access tokens' audience; give the assertion its own, so neither passes for the other", c.Audience)
+	}
+	if app.cfg.token.TokenTypeClaim == "" && slices.Contains([]string{"iss", "aud", "sub", "username", "jti", "iat", "exp"}, app.cfg.token.UserIDClaim) {
+		return fmt.Errorf("with token_type_claim off and user_id_claim %q an assertion could pass for an access token; "+
+			"turn the token type claim on or use another user id claim", app.cfg.token.UserIDClaim)
+	}
+	signer, err := app.codec.Signer(c.Key)
+	if err != nil {
+		return err
+	}
+	codec := app.codec
+	cfg := assertion.Config{
+		Audience: c.Audience, Issuer: c.Issuer, Lifetime: time.Duration(c.Lifetime), MaxEntries: c.CacheSize,
+		JTI: func(tok string) string {
+			// A miss only: the token was verified a moment ago.
+			if cl, err := codec.Decode(tok, time.Now()); err == nil {
+				jti, _ := cl.JTI()
+				return jti
+			}
+			return ""
+		},
+	}
+	if h.assertion, err = assertion.New(signer, cfg); err != nil {
+		return err
+	}
+	h.assertTo = textproto.CanonicalMIMEHeaderKey(c.Header)
+	return app.identity.add(h.assertTo)
 }
 
 // authVar marks a request an earlier jwt_auth handler of the same request
@@ -163,6 +252,9 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 	switch res.Outcome {
 	case simplejwt.Authenticated:
 		app.setIdentity(r, &res.Identity)
+		if err := h.assert(r.Header, &res.Identity); err != nil {
+			return err
+		}
 	case simplejwt.Anonymous, simplejwt.Preflight:
 		// Let through without a user for its method: it reaches the
 		// upstream as that method, not as one a header asks for.
@@ -191,13 +283,30 @@ func (h *Auth) decide(w http.ResponseWriter, r *http.Request, rt *runtime) error
 	out.Set("Cache-Control", "no-store")
 	if res.Outcome == simplejwt.Authenticated {
 		app.setIdentity(r, &res.Identity)
-		for _, name := range append([]string{app.identity.userID, app.identity.username}, app.identity.claims...) {
+		if err := h.assert(r.Header, &res.Identity); err != nil {
+			return err
+		}
+		for _, name := range append([]string{app.identity.userID, app.identity.username, h.assertTo}, app.identity.claims...) {
 			if v, ok := r.Header[name]; ok && name != "" {
 				out[name] = v
 			}
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// assert sets the identity assertion, when configured.
+func (h *Auth) assert(hdr http.Header, id *simplejwt.Identity) error {
+	if h.assertion == nil {
+		return nil
+	}
+	a, err := h.assertion.For(id.Token, id.ExpiresAt, assertion.User{ID: id.User.ID, Username: id.User.Username}, time.Now())
+	if err != nil {
+		h.logger.Error("signing the identity assertion failed", zap.Error(err))
+		return caddyhttp.Error(http.StatusInternalServerError, err)
+	}
+	hdr[h.assertTo] = []string{a}
 	return nil
 }
 

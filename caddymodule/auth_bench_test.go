@@ -23,9 +23,14 @@ const benchKey = "bench-signing-key-0123456789abcdef0123456789abcdef"
 // newBenchAuth builds a jwt_auth handler on an App wired by hand (no
 // store: the Bearer check never touches it).
 func newBenchAuth(tb testing.TB, policy simplejwt.Policy) (*Auth, *token.Codec) {
-	tb.Helper()
 	cfg := token.DefaultConfig()
 	cfg.SigningKey = []byte(benchKey)
+	return newBenchAuthWith(tb, policy, cfg)
+}
+
+// newBenchAuthWith is newBenchAuth with the codec of cfg.
+func newBenchAuthWith(tb testing.TB, policy simplejwt.Policy, cfg token.Config) (*Auth, *token.Codec) {
+	tb.Helper()
 	codec, err := token.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -37,7 +42,8 @@ func newBenchAuth(tb testing.TB, policy simplejwt.Policy) (*Auth, *token.Codec) 
 		tb.Fatal(err)
 	}
 	m, _ := registerMetrics(nil)
-	app := &App{metrics: m, UsernameHeader: "X-Username", rt: new(atomic.Pointer[runtime])}
+	app := &App{metrics: m, UsernameHeader: "X-Username", rt: new(atomic.Pointer[runtime]),
+		codec: codec, cfg: settings{token: codec.Config()}}
 	app.rt.Store(&runtime{codec: codec, auth: auth})
 	if app.identity, err = newIdentityHeaders(app, nil); err != nil {
 		tb.Fatal(err)

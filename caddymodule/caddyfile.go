@@ -340,12 +340,21 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 //	jwt_auth [<matcher>] [required|optional|read_only] {
 //		forward_auth
 //		errors simplejwt|caddy
+//		identity_assertion <header> {
+//			audience   <aud>
+//			issuer     <iss>
+//			lifetime   <duration>
+//			key        <kid>
+//			cache_size <n>
+//		}
 //	}
 //
 // where forward_auth makes it a front proxy's decision endpoint (see
-// Auth.ForwardAuth) and errors caddy hands refusals to handle_errors
-// instead of writing simplejwt's body (see Auth.Errors). Either way a
-// refusal sets {http.auth.jwt.outcome} and {http.auth.jwt.reason}.
+// Auth.ForwardAuth), errors caddy hands refusals to handle_errors
+// instead of writing simplejwt's body (see Auth.Errors) and
+// identity_assertion adds a signed identity assertion for the upstream
+// in that header (see AssertionConfig). Either way a refusal sets
+// {http.auth.jwt.outcome} and {http.auth.jwt.reason}.
 func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next() // directive name
 	a := new(Auth)
@@ -374,11 +383,52 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 				return nil, h.Errf("jwt_auth errors takes simplejwt or caddy, got %q", v)
 			}
 			a.Errors = v
+		case "identity_assertion":
+			var err error
+			if a.IdentityAssertion, err = parseAssertion(h.Dispenser); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, h.Errf("jwt_auth's block takes forward_auth and errors (got %q); its other settings live in the global jwtgate option", h.Val())
+			return nil, h.Errf("jwt_auth's block takes forward_auth, errors and identity_assertion (got %q); its other settings live in the global jwtgate option", h.Val())
 		}
 	}
 	return a, nil
+}
+
+// parseAssertion parses jwt_auth's identity_assertion and its block.
+func parseAssertion(d *caddyfile.Dispenser) (*AssertionConfig, error) {
+	c := new(AssertionConfig)
+	if !d.NextArg() {
+		return nil, d.Err("identity_assertion takes the header to send it in, such as X-Jwtgate-Assertion, and a block with its audience")
+	}
+	c.Header = d.Val()
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "audience":
+			c.Audience, err = oneArg(d)
+		case "issuer":
+			c.Issuer, err = oneArg(d)
+		case "lifetime":
+			c.Lifetime, err = durationArg(d)
+		case "key":
+			c.Key, err = oneArg(d)
+		case "cache_size":
+			c.CacheSize, err = intArg(d)
+		default:
+			err = d.Errf("unknown identity_assertion option %q", d.Val())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c.Audience == "" {
+		return nil, d.Err("identity_assertion needs an audience: the name of the upstream, which its verifier requires")
+	}
+	return c, nil
 }
 
 // parseEndpoints parses:

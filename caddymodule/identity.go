@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,7 +38,6 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 		h.claims = append(h.claims, a.ClaimHeaders[c])
 	}
 	names := append([]string{h.userID, h.username}, h.claims...)
-	seen := map[string]bool{}
 	for _, n := range names {
 		if n == "" {
 			continue
@@ -45,13 +45,8 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 		if !validHeaderName(n) {
 			return h, fmt.Errorf("%q is not a valid header name", n)
 		}
-		c := textproto.CanonicalMIMEHeaderKey(n)
-		if strings.EqualFold(c, "Authorization") || strings.EqualFold(c, h.token) {
-			return h, fmt.Errorf("the identity header %q would overwrite the token header", n)
-		}
-		if !seen[c] {
-			seen[c] = true
-			h.all = append(h.all, c)
+		if err := h.add(n); err != nil {
+			return h, err
 		}
 	}
 	h.userID = textproto.CanonicalMIMEHeaderKey(h.userID)
@@ -62,6 +57,20 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 		h.claims[i] = textproto.CanonicalMIMEHeaderKey(c)
 	}
 	return h, nil
+}
+
+// add adds a header to those stripped from every request (the identity
+// assertion's header joins them so), refusing one that would overwrite
+// the token header.
+func (ih *identityHeaders) add(name string) error {
+	c := textproto.CanonicalMIMEHeaderKey(name)
+	if strings.EqualFold(c, "Authorization") || strings.EqualFold(c, ih.token) {
+		return fmt.Errorf("the identity header %q would overwrite the token header", name)
+	}
+	if !slices.Contains(ih.all, c) {
+		ih.all = append(ih.all, c)
+	}
+	return nil
 }
 
 // HeaderNameOf returns the canonical name of the header an App reads

@@ -100,6 +100,12 @@ type Identity struct {
 	// carries one (HasSession).
 	Session    uint64
 	HasSession bool
+	// Token is the access token as the request carried it, and ExpiresAt
+	// its exp claim (Unix seconds): what a cache of per-token work (the
+	// identity assertion) keys on and expires by. Token shares the
+	// request's memory; it is not copied.
+	Token     string
+	ExpiresAt int64
 }
 
 // Result is what Check concluded: an Identity (Outcome Authenticated), an
@@ -342,7 +348,7 @@ func (a *Authenticator) authenticate(r *http.Request, now time.Time) Result {
 		res.Reason = "revoked"
 		return res
 	}
-	res := Result{Outcome: Authenticated, Identity: Identity{User: st, Sources: sources}}
+	res := Result{Outcome: Authenticated, Identity: Identity{User: st, Sources: sources, Token: tok, ExpiresAt: c.ExpiresAt}}
 	res.Session, res.HasSession = token.SessionOf(c.JTI)
 	if a.extra > 0 {
 		// Copied out of the pooled buffer: the identity outlives it.
