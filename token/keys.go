@@ -452,3 +452,20 @@ func (c *codecImpl) jwks() []byte {
 	b, _ := json.Marshal(set)
 	return b
 }
+
+// PublicJWK reads one public JWK (RFC 7517) of type RSA, EC (P-256,
+// P-384, P-521) or OKP (Ed25519), as a JWK Set lists them, and returns
+// its key: *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey. An oct
+// (HMAC) JWK and a private JWK are refused. The error never quotes key
+// material.
+func PublicJWK(b []byte) (crypto.PublicKey, error) {
+	k, err := parseJWK(b)
+	if err != nil {
+		return nil, fmt.Errorf("token: the JWK is %v", err)
+	}
+	switch k.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return k, nil
+	}
+	return nil, fmt.Errorf("token: the JWK is %s, not a public key", describe(k))
+}
