@@ -25,6 +25,9 @@ type DjangoOptions struct {
 	PostgresDB string
 	// Env adds settings switches of testdata/django_ref/django_ref/settings.py.
 	Env []string
+	// Addr is the host:port to listen on; default a free loopback port.
+	// Set it to tell the gateway where Django will be before Django runs.
+	Addr string
 }
 
 // Django is the reference project running on gunicorn.
@@ -45,7 +48,10 @@ func StartDjango(t testing.TB, o DjangoOptions) *Django {
 	}
 	testenv.Python(t, djangoref.Python(), djangoref.Packages, modules...)
 	varDir := t.TempDir()
-	d := &Django{Addr: testenv.FreeAddr(t), Env: append(djangoref.Env(varDir), o.Env...)}
+	if o.Addr == "" {
+		o.Addr = testenv.FreeAddr(t)
+	}
+	d := &Django{Addr: o.Addr, Env: append(djangoref.Env(varDir), o.Env...)}
 	if o.PostgresDB != "" {
 		testenv.Program(t, "psql", "JWTGATE_PYTHON", "reset_db.sh needs psql: apt-get install -y postgresql-client")
 		u, err := url.Parse(testenv.PostgresURL())
