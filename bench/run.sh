@@ -8,6 +8,7 @@
 #     connections, interleaved A B C D per round; and the ratios C/B, D/B;
 #   - CPU profiles (pprof top) of B and C at 64 connections;
 #   - the login storm: proxied p99 alone and while obtain is flooded;
+#   - forward auth: nginx alone against nginx with auth_request to jwtgate;
 #   - the token routes (refresh with and without rotation+blacklist on
 #     SQLite and PostgreSQL, verify, obtain against the raw PBKDF2 rate),
 #     each interleaved with the Django reference (testdata/django_ref).
@@ -29,13 +30,14 @@
 #   FLOOD_DELAY_MS=100    the paced storm: each flood connection's pause between logins
 #   WRK_THREADS=2         wrk threads for loads of more than one connection
 #   PASSWORD_ITERATIONS=1000000   the gateway's pbkdf2_sha256 iterations
-#   SECTIONS="proxy storm tokens"   which parts to run
+#   SECTIONS="proxy storm forwardauth tokens"   which parts to run
 #   PROFILE=1             0: skip the CPU profiles
 #   DJANGO=1              0: skip the Django reference
 #   PG=1                  0: skip PostgreSQL (127.0.0.1:5432, user postgres)
 #   BENCH_DIR=var/bench   binaries, databases, logs and the raw results
 #
-# Needs Go, curl, wrk (installed with apt-get when missing and root), and
+# Needs Go, curl, wrk (installed with apt-get when missing and root), nginx
+# for the forwardauth section, and
 # for the reference Debian's python3-djangorestframework-simplejwt,
 # gunicorn and python3-psycopg2 (scripts/test.sh installs them). The
 # machine's cores are shared by wrk, the servers and whatever else runs:
@@ -60,7 +62,7 @@ full) ;;
 	;;
 esac
 : "${DURATION:=5s}" "${ROUNDS:=3}" "${PROXY_ROUNDS:=5}" "${OBTAIN_DURATION:=12s}" "${PROFILE:=1}"
-: "${SECTIONS:=proxy storm tokens}"
+: "${SECTIONS:=proxy storm forwardauth tokens}"
 : "${TOKEN_CONNS:=16}" "${OBTAIN_CONNS:=2}" "${STORM_CONNS:=16}" "${FLOOD_CONNS:=64}" "${FLOOD_DELAY_MS:=100}"
 : "${WRK_THREADS:=2}" "${PASSWORD_ITERATIONS:=1000000}" "${DJANGO:=1}" "${PG:=1}"
 WORK=${BENCH_DIR:-$ROOT/var/bench}
@@ -436,6 +438,40 @@ for r in $(seq 1 "$ROUNDS"); do
 	storm_with unpaced "$r" "username=bench&password=wrong-password" 0
 	storm_with control "$r" "" 0
 done
+fi
+
+# --- forward auth: nginx alone (N) and nginx asking jwtgate (F) -------------
+# The same upstream behind Debian's nginx (bench/nginx.conf), without and
+# with auth_request to jwtgate's forward_auth endpoint; CPU is nginx's (N)
+# and nginx's plus the gateway's (F).
+if section forwardauth; then
+	NGINX=${NGINX:-/usr/sbin/nginx}
+	[ -x "$NGINX" ] || die "need nginx for the forwardauth section (apt-get install nginx), or leave it out of SECTIONS"
+	port N_PORT
+	port F_PORT
+	mkdir -p "$WORK/nginx"
+	sed -e "s|\$DIR|$WORK/nginx|g" -e "s|\$N_PORT|$N_PORT|g" -e "s|\$F_PORT|$F_PORT|g" \
+		-e "s|\$UPSTREAM|127.0.0.1:$UP_PORT|g" -e "s|\$GATEWAY|127.0.0.1:$C_PORT|g" bench/nginx.conf >"$WORK/nginx/nginx.conf"
+	log "N/F: nginx on 127.0.0.1:$N_PORT (alone) and 127.0.0.1:$F_PORT (auth_request to jwtgate)"
+	"$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" >"$LOG/nginx.log" 2>&1 &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	wait_http "http://127.0.0.1:$N_PORT/healthz" || die "nginx did not start: $(tail -5 "$WORK/nginx/error.log")"
+	check 200 "http://127.0.0.1:$N_PORT/healthz"
+	check 200 -H "Authorization: Bearer $ACCESS" "http://127.0.0.1:$F_PORT/healthz"
+	check 401 -H "Authorization: Bearer $INVALID" "http://127.0.0.1:$F_PORT/healthz"
+	UP_PIDS=("$UP_PID")
+	wrk_run 64 1s get.lua "http://127.0.0.1:$F_PORT/healthz" "$LOG/warmup-F.txt" BEARER="$ACCESS"
+	log "N F: $PROXY_ROUNDS rounds × (1, 64 connections) × $DURATION"
+	for r in $(seq 1 "$PROXY_ROUNDS"); do
+		for c in 1 64; do
+			SRV_PIDS=("$NGINX_PID")
+			measure fauth N nginx "$c" "$r" "$DURATION" get.lua "http://127.0.0.1:$N_PORT/healthz"
+			SRV_PIDS=("$NGINX_PID" "$C_PID")
+			measure fauth F nginx+jwtgate "$c" "$r" "$DURATION" get.lua "http://127.0.0.1:$F_PORT/healthz" BEARER="$ACCESS"
+		done
+	done
+	stop_pid "$NGINX_PID"
 fi
 
 # --- token routes: jwtgate and the Django reference ------------------------

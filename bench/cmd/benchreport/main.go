@@ -79,6 +79,7 @@ func main() {
 	r.proxy()
 	r.tokens()
 	r.storm()
+	r.forwardAuth()
 	r.targets()
 }
 
@@ -326,6 +327,43 @@ func (r *report) proxy() {
 		return summarise(xs)
 	}
 	fmt.Printf("| C − B CPU µs per request | %s | %s |\n\n", diff(1).fmtRange("%+.1f"), diff(64).fmtRange("%+.1f"))
+}
+
+// forwardAuth prints nginx alone (N) against nginx asking jwtgate's
+// forward_auth endpoint with auth_request (F).
+func (r *report) forwardAuth() {
+	if len(r.select_("fauth", "", "", 0)) == 0 {
+		return
+	}
+	fmt.Printf("### Forward auth: N nginx alone, F nginx with auth_request to jwtgate\n\n")
+	fmt.Printf("Interleaved N F at each connection count; CPU/req is nginx's (N) and nginx's plus jwtgate's (F); median [min–max] over the rounds.\n\n")
+	fmt.Println("| scenario | conns | requests/s | p50 µs | p99 µs | CPU µs/req | errors |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---|")
+	for _, c := range []int{1, 64} {
+		for _, n := range []string{"N", "F"} {
+			ls := r.select_("fauth", n, "", c)
+			if len(ls) == 0 {
+				continue
+			}
+			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s |\n", map[string]string{"N": "N nginx alone", "F": "F nginx + jwtgate auth_request"}[n], c,
+				summarise(each(ls, load.rps)).fmtRange("%.0f"),
+				summarise(each(ls, func(l load) float64 { return l.p50 })).fmt("%.0f"),
+				summarise(each(ls, func(l load) float64 { return l.p99 })).fmtRange("%.0f"),
+				summarise(each(ls, load.cpuPerReq)).fmtRange("%.1f"), errCell(ls))
+		}
+	}
+	fmt.Println()
+	fmt.Println("| ratio (per round, then median [min–max]) | 1 conn | 64 conns |")
+	fmt.Println("|---|---:|---:|")
+	for _, row := range []struct {
+		label string
+		f     func(load) float64
+	}{{"F/N requests/s", load.rps}, {"F/N CPU per request", load.cpuPerReq}} {
+		fmt.Printf("| %s | %s | %s |\n", row.label,
+			ratio(r.select_("fauth", "F", "", 1), r.select_("fauth", "N", "", 1), row.f).fmtRange("%.3f"),
+			ratio(r.select_("fauth", "F", "", 64), r.select_("fauth", "N", "", 64), row.f).fmtRange("%.3f"))
+	}
+	fmt.Println()
 }
 
 // tokenRoutes are the token-route loads bench/run.sh makes, in print order.
