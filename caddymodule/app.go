@@ -5,6 +5,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -99,6 +100,17 @@ type App struct {
 	// CheckUserIsActive, when false, lets inactive users authenticate and
 	// refresh (CHECK_USER_IS_ACTIVE, simplejwt 5.4+). Default true.
 	CheckUserIsActive *bool `json:"check_user_is_active,omitempty"`
+
+	// CheckRevokeToken is simplejwt 5.3+'s CHECK_REVOKE_TOKEN, with either
+	// profile: new tokens carry RevokeTokenClaim = the MD5 of the user's
+	// auth_user.password in upper-case hex, and the Bearer check refuses
+	// a token whose claim is not the current password's (401
+	// password_changed), from memory. Default false.
+	CheckRevokeToken bool `json:"check_revoke_token,omitempty"`
+
+	// RevokeTokenClaim names that claim (REVOKE_TOKEN_CLAIM). Default
+	// "hash_password"; used only with CheckRevokeToken.
+	RevokeTokenClaim string `json:"revoke_token_claim,omitempty"`
 
 	// RefreshTokenReuseInterval is the grace after a rotation during which
 	// a rotated refresh token presented again is refused without ending
@@ -596,6 +608,9 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (cfg token.Config, keyPath strin
 	cfg.Audience = repl.ReplaceKnown(a.Audience, "")
 	cfg.Issuer = repl.ReplaceKnown(a.Issuer, "")
 	cfg.Leeway = time.Duration(a.Leeway)
+	if a.CheckRevokeToken {
+		cfg.RevokeClaim = cmp.Or(a.RevokeTokenClaim, "hash_password")
+	}
 	if a.UserIDClaim != "" {
 		cfg.UserIDClaim = a.UserIDClaim
 	}

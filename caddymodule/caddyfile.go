@@ -59,6 +59,8 @@ func init() {
 //		update_last_login          true|false
 //		simplejwt_version          5.2|5.5
 //		check_user_is_active       true|false
+//		check_revoke_token         true|false
+//		revoke_token_claim         <claim>
 //		locale_dirs                <dir...>
 //		language_code              <tag>
 //		accept_language            true|false
@@ -165,6 +167,10 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			var b bool
 			b, err = boolArg(d)
 			app.AcceptLanguage = &b
+		case "check_revoke_token":
+			app.CheckRevokeToken, err = boolArg(d)
+		case "revoke_token_claim":
+			app.RevokeTokenClaim, err = oneArg(d)
 		case "check_user_is_active":
 			var b bool
 			b, err = boolArg(d)

@@ -61,10 +61,14 @@ const (
 	// Unavailable: the user table has not been loaded yet (the database
 	// has not answered since start-up).
 	Unavailable
+	// PasswordChanged: with CHECK_REVOKE_TOKEN (token.Config.RevokeClaim),
+	// the token's revoke claim is not the fingerprint of the user's
+	// current password.
+	PasswordChanged
 )
 
 var outcomeNames = [...]string{"anonymous", "authenticated", "preflight", "not_provided",
-	"bad_header", "token_invalid", "no_user_id", "user_not_found", "user_inactive", "unavailable"}
+	"bad_header", "token_invalid", "no_user_id", "user_not_found", "user_inactive", "unavailable", "password_changed"}
 
 // String returns a stable name for logs and metrics labels.
 func (o Outcome) String() string {
@@ -141,6 +145,7 @@ type Authenticator struct {
 	keep    bool        // PassAuthorization
 	sources TokenSource // the sources configured: the header, and the cookie and query when set
 	extra   int         // len(codec's ExtraClaims)
+	revoke  bool        // the codec has a RevokeClaim (CHECK_REVOKE_TOKEN)
 	// version and allowInactive are Settings'.
 	version       Version
 	allowInactive bool
@@ -153,8 +158,8 @@ type Authenticator struct {
 	localized map[*drf.Error][]*drf.Error
 
 	// Precomputed refusals, so that refusing does not allocate.
-	notProvided, badHeader, noUserID, userNotFound, userInactive, unavailable *drf.Error
-	invalid                                                                   map[string]*drf.Error
+	notProvided, badHeader, noUserID, userNotFound, userInactive, unavailable, passwordChanged *drf.Error
+	invalid                                                                                    map[string]*drf.Error
 }
 
 // NewAuthenticator returns an Authenticator for tokens of codec and users
@@ -168,6 +173,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) 
 	a := &Authenticator{codec: codec, users: index, cookie: set.Cookie, query: set.Query,
 		byName: set.UserIDField == "username", keep: set.PassAuthorization,
 		header: set.HeaderName, types: set.HeaderTypes, extra: len(codec.Config().ExtraClaims),
+		revoke:  codec.Config().RevokeClaim != "",
 		version: set.Version, allowInactive: set.AllowInactive, locales: set.Locales}
 	a.pool.New = func() any { return new(token.AccessClaims) }
 	a.sources = FromHeader
@@ -187,6 +193,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) 
 	a.noUserID = unauthorized(`{"detail":"Token contained no recognizable user identification","code":"token_not_valid"}`)
 	a.userNotFound = unauthorized(`{"detail":"User not found","code":"user_not_found"}`)
 	a.userInactive = unauthorized(`{"detail":"User is inactive","code":"user_inactive"}`)
+	a.passwordChanged = unauthorized(`{"detail":"The user's password has been changed.","code":"password_changed"}`)
 	a.unavailable = ServiceUnavailable(set.RetryAfter)
 	a.invalid = map[string]*drf.Error{}
 	for _, msg := range []string{token.ErrInvalid.Message, msgExpired, msgInvalid, token.ErrNoExp.Message,
@@ -196,7 +203,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) 
 	}
 	if a.locales != nil {
 		a.localized = map[*drf.Error][]*drf.Error{}
-		all := []*drf.Error{a.notProvided, a.badHeader, a.noUserID, a.userNotFound, a.userInactive, a.unavailable}
+		all := []*drf.Error{a.notProvided, a.badHeader, a.noUserID, a.userNotFound, a.userInactive, a.unavailable, a.passwordChanged}
 		for _, e := range a.invalid {
 			all = append(all, e)
 		}
@@ -343,6 +350,11 @@ func (a *Authenticator) authenticate(r *http.Request, now time.Time) Result {
 		return a.refuse(r, UserNotFound, a.userNotFound)
 	case !st.IsActive && !a.allowInactive:
 		return a.refuse(r, UserInactive, a.userInactive)
+	case a.revoke && !passwordMatches(c.Revoke, st.Password):
+		// authentication.py JWTAuthentication.get_user (5.3+), right after
+		// the active check. A password change also ends the user's older
+		// tokens (Ended), but simplejwt's answer is this one.
+		return a.refuse(r, PasswordChanged, a.passwordChanged)
 	case Ended(&st, c.IssuedAt, c.JTI):
 		res := a.refuse(r, TokenInvalid, a.invalid[token.ErrBlacklisted.Message])
 		res.Reason = "revoked"

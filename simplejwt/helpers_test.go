@@ -123,6 +123,9 @@ type vtOptions struct {
 	Throttle *throttle.Config
 	// Gate, when set, bounds password hashing.
 	Gate *password.Gate
+	// RevokeClaim is the codec's token.Config.RevokeClaim
+	// (CHECK_REVOKE_TOKEN's REVOKE_TOKEN_CLAIM); default off.
+	RevokeClaim string
 }
 
 // vtViewCall is one call of Hooks.View.
@@ -179,7 +182,9 @@ func newViewEnv(t *testing.T, o vtOptions) *viewEnv {
 	}
 	e.store = st
 
-	e.codec, err = token.New(vtCodecConfig())
+	tc := vtCodecConfig()
+	tc.RevokeClaim = o.RevokeClaim
+	e.codec, err = token.New(tc)
 	if err != nil {
 		t.Fatalf("token.New: %v", err)
 	}

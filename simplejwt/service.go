@@ -155,6 +155,9 @@ type Service struct {
 	gate      *password.Gate
 	clientIP  func(*http.Request) string
 	locales   *Locales
+	// revoke: the codec has a RevokeClaim (CHECK_REVOKE_TOKEN), which
+	// new pairs carry.
+	revoke bool
 
 	unavailable, hashBusy *drf.Error
 }
@@ -168,6 +171,7 @@ func NewService(cfg Config) (*Service, error) {
 		codec: cfg.Codec, store: cfg.Store, passwords: cfg.Passwords, users: cfg.Users, auth: cfg.Auth,
 		set: cfg.Settings, log: cfg.Logger, now: cfg.Now, hooks: cfg.Hooks,
 		throttle: cfg.Throttle, gate: cfg.HashGate, clientIP: cfg.ClientIP, locales: cfg.Locales,
+		revoke: cfg.Codec != nil && cfg.Codec.Config().RevokeClaim != "",
 	}
 	if s.clientIP == nil {
 		s.clientIP = remoteHost

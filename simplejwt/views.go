@@ -304,7 +304,8 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 		// A new hash is a password change to the store (it ends older
 		// tokens), so it comes before the tokens, and this instance applies
 		// it at once: forUser then waits for its not-before second.
-		if s.rehash(r, u.ID, pw) {
+		if enc, ok := s.rehash(r, u.ID, pw); ok {
+			u.Password = enc // the new tokens' revoke claim is of this one
 			if st, err := s.store.UserState(ctx, u.ID); err == nil {
 				s.users.Update(u.ID, st, true)
 			}
@@ -333,8 +334,23 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 // token. A login in the second of a revocation of the user waits until the
 // revocation's not-before (at most a second), so that its tokens' iat is
 // not before it.
+//
+// With CHECK_REVOKE_TOKEN the tokens carry the fingerprint of u's password
+// as just read. When the index still holds another one (a password
+// changed elsewhere a moment ago, which the feed has not reported yet),
+// the user's state is read now, so that the new tokens work at once here.
 func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.User, now time.Time) (pairBody, *drf.Error) {
-	s.users.Learn(u.State())
+	fresh := u.State()
+	s.users.Learn(fresh)
+	var revoke []string
+	if s.revoke {
+		if st, ok := s.users.Lookup(u.ID); ok && st.Password != fresh.Password {
+			if st, err := s.store.UserState(ctx, u.ID); err == nil {
+				s.users.Update(u.ID, st, true)
+			}
+		}
+		revoke = []string{passwordClaim(u.Password)}
+	}
 	if st, ok := s.users.Lookup(u.ID); ok && st.NotBefore > now.Unix() && st.NotBefore <= now.Unix()+2 {
 		wait := time.Unix(st.NotBefore, 0).Sub(now)
 		select {
@@ -344,7 +360,7 @@ func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.
 		}
 		now = now.Add(wait)
 	}
-	refresh, access, err := s.codec.NewPair(s.tokenUserID(u), now)
+	refresh, access, err := s.codec.NewPair(s.tokenUserID(u), now, revoke...)
 	if err != nil {
 		return pairBody{}, s.signingFailed(err)
 	}
@@ -381,14 +397,13 @@ func (s *Service) loginFailed(r *http.Request, username string) *drf.Error {
 	return s.authFailed(noActiveAccount)
 }
 
-// rehash stores a password hashed with the preferred hasher and reports
-// whether it did. A failure (or a busy gate) is logged and otherwise
-// ignored: the old hash still works.
-func (s *Service) rehash(r *http.Request, id int64, pw string) bool {
-	var enc string
+// rehash stores a password hashed with the preferred hasher and returns
+// it, with ok false when it did not. A failure (or a busy gate) is logged
+// and otherwise ignored: the old hash still works.
+func (s *Service) rehash(r *http.Request, id int64, pw string) (enc string, ok bool) {
 	var err error
 	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
-		return false
+		return "", false
 	}
 	if err == nil {
 		ctx, cancel := s.dbContext(r)
@@ -397,9 +412,9 @@ func (s *Service) rehash(r *http.Request, id int64, pw string) bool {
 	}
 	if err != nil {
 		s.log.Warn("re-hashing password", zap.Int64("user_id", id), zap.Error(err))
-		return false
+		return "", false
 	}
-	return true
+	return enc, true
 }
 
 // outstanding is the OutstandingToken row simplejwt's for_user writes.

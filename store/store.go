@@ -9,6 +9,8 @@ package store
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/binary"
 	"errors"
 	"iter"
 	"strconv"
@@ -45,6 +47,7 @@ func (u User) State() UserState {
 		IsStaff:     u.IsStaff,
 		IsSuperuser: u.IsSuperuser,
 		NotBefore:   u.DateJoined.Unix(),
+		Password:    PasswordFingerprint(u.Password),
 	}
 }
 
@@ -54,6 +57,18 @@ type UserSummary struct {
 	ID       int64
 	Username string
 	Email    string
+}
+
+// PasswordFingerprint is the first 8 bytes, big-endian, of the MD5 of an
+// encoded password (auth_user.password): simplejwt 5.3+ puts the whole
+// digest in tokens with CHECK_REVOKE_TOKEN (get_md5_hash_password, upper-case
+// hex), and the first 16 hex digits of that claim are this number. The
+// stores' change feeds hand it over in UserState, so that the Bearer check
+// can tell a token from before a password change without reading the
+// password; two hashes share it with a chance of 2⁻⁶⁴.
+func PasswordFingerprint(encoded string) uint64 {
+	sum := md5.Sum([]byte(encoded))
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // UserState is what the Bearer check needs to know about a user. The
@@ -74,6 +89,9 @@ type UserState struct {
 	// expired yet. It is short (what was revoked within the longest token
 	// lifetime) and never modified in place: a change replaces it.
 	Revoked []RevokedSession
+	// Password is PasswordFingerprint of the user's current
+	// auth_user.password, for simplejwt's CHECK_REVOKE_TOKEN.
+	Password uint64
 }
 
 // RevokedSession is one ended session (see Session).
@@ -89,7 +107,8 @@ type RevokedSession struct {
 // Equal reports whether a and b hold the same state.
 func (a UserState) Equal(b UserState) bool {
 	if a.ID != b.ID || a.Username != b.Username || a.IsActive != b.IsActive || a.IsStaff != b.IsStaff ||
-		a.IsSuperuser != b.IsSuperuser || a.NotBefore != b.NotBefore || len(a.Revoked) != len(b.Revoked) {
+		a.IsSuperuser != b.IsSuperuser || a.NotBefore != b.NotBefore || a.Password != b.Password ||
+		len(a.Revoked) != len(b.Revoked) {
 		return false
 	}
 	for i := range a.Revoked {

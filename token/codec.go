@@ -180,6 +180,7 @@ func checkSettings(cfg *Config) error {
 		{cfg.TokenTypeClaim, "token type claim"},
 		{cfg.JTIClaim, "token id claim"},
 		{cfg.UserIDClaim, "user id claim"},
+		{cfg.RevokeClaim, "revoke claim"},
 	} {
 		if c.name == "" {
 			continue

@@ -314,7 +314,7 @@ func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) err
 	if a == nil {
 		return errNoClaims
 	}
-	a.JTI, a.ExpiresAt, a.IssuedAt, a.UserID = nil, 0, 0, nil
+	a.JTI, a.ExpiresAt, a.IssuedAt, a.UserID, a.Revoke = nil, 0, 0, nil, nil
 	n := len(c.cfg.ExtraClaims)
 	if cap(a.Extra) < n {
 		a.Extra = make([][]byte, n)
@@ -341,6 +341,15 @@ func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) err
 		a.IssuedAt, _, _ = parseNumber(v) // checked by decodeStage
 	}
 	a.UserID, _ = lookup(ms, c.cfg.UserIDClaim)
+	if c.cfg.RevokeClaim != "" {
+		if v, found := lookup(ms, c.cfg.RevokeClaim); found && isString(v) {
+			start := len(a.buf)
+			var ok bool
+			if a.buf, ok = unquoteAppend(a.buf, v[1:len(v)-1]); ok {
+				a.Revoke = a.buf[start:len(a.buf):len(a.buf)]
+			}
+		}
+	}
 	for i, name := range c.cfg.ExtraClaims {
 		a.Extra[i], _ = lookup(ms, name)
 	}

@@ -148,20 +148,35 @@ func encodeUserID(userID any) ([]byte, error) {
 	return nil, fmt.Errorf("token: user id is a %T; it must be an int64 or a string", userID)
 }
 
-func (c *codecImpl) newPair(userID any, now time.Time) (refresh, access Issued, err error) {
+func (c *codecImpl) newPair(userID any, now time.Time, revoke []string) (refresh, access Issued, err error) {
 	uid, err := encodeUserID(userID)
 	if err != nil {
 		return Issued{}, Issued{}, err
+	}
+	var rv []byte
+	switch {
+	case c.cfg.RevokeClaim == "" && len(revoke) != 0:
+		return Issued{}, Issued{}, errors.New("token: NewPair was given a revoke claim value, but no RevokeClaim is configured")
+	case c.cfg.RevokeClaim != "" && len(revoke) != 1:
+		return Issued{}, Issued{}, fmt.Errorf("token: RevokeClaim %q is configured; NewPair needs exactly one value for it", c.cfg.RevokeClaim)
+	case c.cfg.RevokeClaim != "":
+		rv = appendJSONString(nil, revoke[0])
 	}
 	// RefreshToken.for_user, then .access_token: both start from the same
 	// instant and carry the same user id.
 	// A login starts a session, named by the refresh token's random jti;
 	// the access token carries its id too.
 	rp, rjti, rexp := c.fresh(Refresh, now, c.cfg.RefreshLifetime, "")
+	// for_user sets the user id, then (CHECK_REVOKE_TOKEN) the revoke
+	// claim; .access_token copies both in that order.
 	rp.set(c.cfg.UserIDClaim, uid)
-	c.setAudIss(rp)
 	ap, ajti, aexp := c.fresh(Access, now, c.cfg.AccessLifetime, rjti)
 	ap.set(c.cfg.UserIDClaim, uid)
+	if rv != nil {
+		rp.set(c.cfg.RevokeClaim, rv)
+		ap.set(c.cfg.RevokeClaim, rv)
+	}
+	c.setAudIss(rp)
 	c.setAudIss(ap)
 
 	if refresh, err = c.issue(rp, rjti, now, rexp); err != nil {

@@ -79,6 +79,13 @@ type Config struct {
 	// ExtraClaims are claims VerifyAccess extracts into Access.Extra, for
 	// identity headers.
 	ExtraClaims []string
+	// RevokeClaim, when set, is simplejwt's REVOKE_TOKEN_CLAIM with
+	// CHECK_REVOKE_TOKEN on (simplejwt 5.3+; its default name is
+	// "hash_password"): NewPair writes it after the user id with the value
+	// it is given, and VerifyAccess extracts it into AccessClaims.Revoke
+	// for the caller to compare. Refresh and rotation copy it as any
+	// other claim. Empty: off.
+	RevokeClaim string
 	// MaxTokenLength bounds token strings; 0 means DefaultMaxTokenLength.
 	MaxTokenLength int
 	// Keys is a key set for rotation. When empty, Algorithm, SigningKey
@@ -175,11 +182,13 @@ type Issued struct {
 
 // NewPair issues a refresh token and its access token for a user, as
 // simplejwt's RefreshToken.for_user followed by .access_token: claims
-// token_type, exp, iat, jti, user_id (then aud and iss when configured),
-// both with iat = now and distinct jti values. userID is an int64 or a
-// string and is encoded as a JSON number or string.
-func (c *Codec) NewPair(userID any, now time.Time) (refresh, access Issued, err error) {
-	return c.impl.newPair(userID, now)
+// token_type, exp, iat, jti, user_id, then the RevokeClaim when
+// configured, then aud and iss when configured, both with iat = now and
+// distinct jti values. userID is an int64 or a string and is encoded as a
+// JSON number or string. revoke is the RevokeClaim's string value: exactly
+// one when RevokeClaim is set, none otherwise.
+func (c *Codec) NewPair(userID any, now time.Time, revoke ...string) (refresh, access Issued, err error) {
+	return c.impl.newPair(userID, now, revoke)
 }
 
 // AccessFor mints the access token a verified refresh token grants. Every
@@ -236,6 +245,9 @@ type AccessClaims struct {
 	// Extra holds the raw JSON value of each Config.ExtraClaims entry, in
 	// the same order, nil where absent.
 	Extra [][]byte
+	// Revoke is the decoded string value of Config.RevokeClaim; nil when
+	// it is not configured, absent, or not a string.
+	Revoke []byte
 
 	buf     []byte   // decoded segments and strings; the slices above point into it
 	members []member // the payload's members, reused between calls

@@ -8,10 +8,10 @@
 //
 // Django numbers users from a sequence, so ids are dense: the index is a
 // directory of chunks, each holding 256 consecutive ids as fixed-size
-// entries (16 bytes: flags, not-before, where the username is) and the
-// usernames of the chunk concatenated in one string. A user costs its
-// entry and its username's bytes; ended sessions, which few users have,
-// live in a small map of the chunk. Ids far outside the dense range (hand
+// entries (24 bytes: flags, not-before, password fingerprint, where the
+// username is) and the usernames of the chunk concatenated in one string.
+// A user costs its entry and its username's bytes; ended sessions, which
+// few users have, live in a small map of the chunk. Ids far outside the dense range (hand
 // inserted, negative) go to a small map of their own.
 //
 // Lookups take no lock and do not allocate: a chunk is immutable once
@@ -62,6 +62,7 @@ const (
 // its slot.
 type entry struct {
 	notBefore int64
+	password  uint64 // store.UserState.Password, for CHECK_REVOKE_TOKEN
 	nameOff   uint32 // offset of the username in chunk.names
 	nameLen   uint16 // Django's 150 characters are at most 600 bytes
 	flags     uint8
@@ -89,6 +90,7 @@ func (c *chunk) state(base int64, i int) store.UserState {
 		IsStaff:     e.flags&fStaff != 0,
 		IsSuperuser: e.flags&fSuperuser != 0,
 		NotBefore:   e.notBefore,
+		Password:    e.password,
 	}
 	if c.revoked != nil {
 		st.Revoked = c.revoked[uint8(i)]
@@ -98,7 +100,7 @@ func (c *chunk) state(base int64, i int) store.UserState {
 
 // entryOf is st as an entry whose username is at off in the names.
 func entryOf(st store.UserState, off int) entry {
-	e := entry{notBefore: st.NotBefore, nameOff: uint32(off), nameLen: uint16(len(st.Username)), flags: fExists}
+	e := entry{notBefore: st.NotBefore, password: st.Password, nameOff: uint32(off), nameLen: uint16(len(st.Username)), flags: fExists}
 	if st.IsActive {
 		e.flags |= fActive
 	}

@@ -57,8 +57,10 @@
 //     EACH ROW;
 //   - trigger jwtgate_user_change_update: AFTER UPDATE OF id, username,
 //     is_active, is_staff, is_superuser ON auth_user FOR EACH ROW, WHEN one
-//     of them IS DISTINCT FROM its old value (so last_login and password
-//     updates, the frequent ones, notify nothing);
+//     of them IS DISTINCT FROM its old value (so last_login updates, the
+//     frequent ones, notify nothing; a changed password notifies through
+//     the session state's jwtgate_password_changed, every time, with the
+//     new password's fingerprint in the state, see docs/sessions.md);
 //   - trigger jwtgate_user_change_delete: AFTER DELETE ON auth_user FOR
 //     EACH ROW;
 //   - trigger jwtgate_user_change_truncate: AFTER TRUNCATE ON auth_user FOR

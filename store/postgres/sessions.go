@@ -123,15 +123,16 @@ func (s *Store) ensureSessions(ctx context.Context, tx pgx.Tx) error {
 }
 
 // stateQuery reads the UserState of users: auth_user's flags, the
-// not-before (date_joined's second or the user's last revocation) and the
-// ended sessions whose tokens have not all expired. where filters it.
+// not-before (date_joined's second or the user's last revocation), the
+// ended sessions whose tokens have not all expired and the password (for
+// its fingerprint). where filters it.
 //
 // The ended sessions are grouped once and joined, not read by a subquery
 // per user, so reading every user of a large table costs one pass over
 // each table; a where on u.id reaches the grouped sessions through the
 // join, so reading a few users stays a few index lookups.
 func stateQuery(where string) string {
-	return `SELECT u.id, u.username, u.is_active, u.is_staff, u.is_superuser,
+	return `SELECT u.id, u.username, u.is_active, u.is_staff, u.is_superuser, u.password,
     GREATEST(floor(extract(epoch FROM u.date_joined))::bigint, COALESCE(r.not_before, 0)),
     COALESCE(s.revoked, '')
 FROM auth_user u LEFT JOIN jwtgate_user_revocation r ON r.user_id = u.id
@@ -141,9 +142,10 @@ LEFT JOIN (SELECT user_id, string_agg(id || ':' || expires_at, ',') AS revoked F
 
 func scanState(r pgx.CollectableRow) (store.UserState, error) {
 	var st store.UserState
-	var revoked string
-	err := r.Scan(&st.ID, &st.Username, &st.IsActive, &st.IsStaff, &st.IsSuperuser, &st.NotBefore, &revoked)
+	var revoked, password string
+	err := r.Scan(&st.ID, &st.Username, &st.IsActive, &st.IsStaff, &st.IsSuperuser, &password, &st.NotBefore, &revoked)
 	st.Revoked = store.ParseRevoked(revoked)
+	st.Password = store.PasswordFingerprint(password)
 	return st, err
 }
 

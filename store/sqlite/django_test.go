@@ -167,6 +167,7 @@ func TestDjangoSchema(t *testing.T) {
 		"jwtgate_user_change_delete":               "trigger on auth_user",
 		"jwtgate_auth_user_email_lower":            "index on auth_user",
 		"jwtgate_auth_user_username_lower":         "index on auth_user",
+		"jwtgate_user_change_password":             "trigger on auth_user",
 		"jwtgate_login_failure":                    "table on jwtgate_login_failure",
 		"sqlite_autoindex_jwtgate_login_failure_1": "index on jwtgate_login_failure",
 		"jwtgate_password_changed":                 "trigger on auth_user",

@@ -33,8 +33,8 @@
 //
 // WatchUsers must notice changes made by other processes, Django included,
 // without querying auth_user on every request. Migrate therefore adds one
-// table of its own and three triggers, the only objects jwtgate attaches to
-// a Django table:
+// table of its own and four triggers, the only objects jwtgate attaches to
+// a Django table (besides those of the session state, docs/sessions.md):
 //
 //   - table jwtgate_user_change (seq, user_id, changed_at): one row per
 //     change of a user, in commit order;
@@ -43,7 +43,10 @@
 //   - trigger jwtgate_user_change_update: AFTER UPDATE OF id, username,
 //     is_active, is_staff, is_superuser ON auth_user, when one of them
 //     really changed, records the id (the old and the new one when the id
-//     changed); last_login and password updates record nothing;
+//     changed); last_login updates record nothing;
+//   - trigger jwtgate_user_change_password: AFTER UPDATE OF password ON
+//     auth_user, when it really changed, records the id (the state carries
+//     the password's fingerprint, see store.UserState.Password);
 //   - trigger jwtgate_user_change_delete: AFTER DELETE ON auth_user,
 //     records the old id.
 //
@@ -53,7 +56,7 @@
 // fell further behind does a full Reset instead.
 //
 // The triggers write into jwtgate_user_change, so to remove jwtgate from a
-// database drop the three triggers before that table, or every write to
+// database drop the four triggers before that table, or every write to
 // auth_user will fail. If a future Django migration rebuilds auth_user
 // (SQLite alters tables by copying them), the triggers go with the old
 // table; the next Migrate creates them again, and until then the periodic

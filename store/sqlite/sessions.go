@@ -11,10 +11,11 @@ import (
 )
 
 // stateQuery reads the UserState of users: auth_user's flags, the
-// not-before (date_joined's second or the user's last revocation) and the
-// ended sessions whose tokens have not all expired. where filters it.
+// not-before (date_joined's second or the user's last revocation), the
+// ended sessions whose tokens have not all expired and the password (for
+// its fingerprint). where filters it.
 func stateQuery(where string) string {
-	return `SELECT u."id", u."username", u."is_active", u."is_staff", u."is_superuser",
+	return `SELECT u."id", u."username", u."is_active", u."is_staff", u."is_superuser", u."password",
 	max(CAST(strftime('%s', u."date_joined") AS INTEGER), coalesce(r."not_before", 0)),
 	coalesce((SELECT group_concat(s."id" || ':' || s."expires_at") FROM "jwtgate_session" s
 		WHERE s."user_id" = u."id" AND s."revoked_at" IS NOT NULL AND s."expires_at" > ` + nowSecs + `), '')
@@ -25,11 +26,12 @@ func scanState(r rowScanner) (store.UserState, error) {
 	var (
 		st                    store.UserState
 		active, staff, superu int64
-		revoked               string
+		revoked, password     string
 	)
-	if err := r.Scan(&st.ID, &st.Username, &active, &staff, &superu, &st.NotBefore, &revoked); err != nil {
+	if err := r.Scan(&st.ID, &st.Username, &active, &staff, &superu, &password, &st.NotBefore, &revoked); err != nil {
 		return st, err
 	}
+	st.Password = store.PasswordFingerprint(password)
 	st.IsActive, st.IsStaff, st.IsSuperuser = active != 0, staff != 0, superu != 0
 	st.Revoked = store.ParseRevoked(revoked)
 	return st, nil

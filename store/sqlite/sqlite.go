@@ -226,6 +226,14 @@ BEGIN
 	INSERT OR IGNORE INTO "jwtgate_user_revocation" ("user_id", "not_before") VALUES (NEW."id", ` + nowSecs + ` + 1);
 	UPDATE "jwtgate_user_revocation" SET "not_before" = ` + nowSecs + ` + 1 WHERE "user_id" = NEW."id" AND "not_before" < ` + nowSecs + ` + 1;
 END`,
+	// Every password change reaches the feed, also a second one within the
+	// not-before's second, which leaves jwtgate_user_revocation as it is:
+	// the fingerprint CHECK_REVOKE_TOKEN compares with changed.
+	`CREATE TRIGGER IF NOT EXISTS "jwtgate_user_change_password" AFTER UPDATE OF "password" ON "auth_user"
+WHEN OLD."password" IS NOT NEW."password"
+BEGIN
+	INSERT INTO "jwtgate_user_change" ("user_id", "changed_at") VALUES (NEW."id", ` + nowText + `);
+END`,
 	`CREATE TRIGGER IF NOT EXISTS "jwtgate_session_blacklisted" AFTER INSERT ON "token_blacklist_blacklistedtoken" BEGIN
 	UPDATE "jwtgate_session" SET "revoked_at" = ` + nowSecs + `
 	WHERE "revoked_at" IS NULL

@@ -736,6 +736,22 @@ func testWatchUsers(t *testing.T, f Factory) {
 		return u.ID == bob.ID && u.Exists && u.State.IsStaff && u.State.IsSuperuser
 	})
 
+	// Every password change reaches the feed with the new password's
+	// fingerprint (CHECK_REVOKE_TOKEN compares tokens with it), also a
+	// second one right after the first, and one made by raw SQL.
+	for i, pw := range []string{"pbkdf2_sha256$1000$a$first", "pbkdf2_sha256$1000$a$second"} {
+		if err := other.SetPassword(c, bob.ID, pw); err != nil {
+			t.Fatal(err)
+		}
+		WaitForUpdate(t, w, fmt.Sprintf("SetPassword #%d through another handle", i+1), func(u Update) bool {
+			return u.ID == bob.ID && u.Exists && u.State.Password == store.PasswordFingerprint(pw)
+		})
+	}
+	f.Exec(t, s, `UPDATE auth_user SET password = 'pbkdf2_sha256$1000$a$third' WHERE username = 'bob'`)
+	WaitForUpdate(t, w, "a raw UPDATE of the password", func(u Update) bool {
+		return u.ID == bob.ID && u.Exists && u.State.Password == store.PasswordFingerprint("pbkdf2_sha256$1000$a$third")
+	})
+
 	// last_login changes need not be reported, but must not break the feed.
 	for _, h := range []store.Store{s, other} {
 		if err := h.SetLastLogin(c, bob.ID, time.Now()); err != nil {
