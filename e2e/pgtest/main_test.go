@@ -11,7 +11,9 @@
 // refreshes and registrations give exactly one success; and the gateway
 // answers 503 with Retry-After while its database is down, keeps proxying
 // for valid tokens, starts while the database is down, and recovers by
-// itself.
+// itself. The 5.2 profile (SIMPLEJWT_COMPAT=5.2) mixes with Django's
+// simplejwt 5.2.2 on one database, and check_revoke_token refuses tokens
+// from before a password change made anywhere.
 //
 // Each test creates its own database on the shared server
 // (postgres@127.0.0.1:5432 with trust authentication, or
