@@ -291,8 +291,9 @@ type App struct {
 	// its apps in no fixed order).
 	notStarted *drf.Error
 
-	storeKey string                   // the pooled store Cleanup lets go of
-	rt       *atomic.Pointer[runtime] // set by Start; a pointer, as App is copied by value in CaddyModule
+	storeKey  string                   // the pooled store Cleanup lets go of
+	stopPrune func()                   // set by Start: stops the login failure pruner
+	rt        *atomic.Pointer[runtime] // set by Start; a pointer, as App is copied by value in CaddyModule
 }
 
 // settings is the App's configuration resolved once, in Provision:
@@ -495,6 +496,7 @@ func (a *App) Start() error {
 		return err
 	}
 	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service})
+	a.stopPrune = startPruner(a.ctx, h.store, pruneInterval(a.cfg.throttle), a.cfg.views.DBTimeout, a.logger)
 	running.Store(a) // the app the admin endpoint's /jwtgate/sync applies changes to
 	return nil
 }
@@ -627,11 +629,15 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (cfg token.Config, keyPath strin
 }
 
 // Stop implements caddy.App: the admin endpoint's /jwtgate/sync no longer
-// applies changes to this app. The store outlives a config (a reload
-// reuses it): Cleanup lets go of it, and the last config using it closes
-// it.
+// applies changes to this app, and its login failure pruner stops. The
+// store outlives a config (a reload reuses it): Cleanup lets go of it, and
+// the last config using it closes it.
 func (a *App) Stop() error {
 	running.CompareAndSwap(a, nil)
+	if a.stopPrune != nil {
+		a.stopPrune()
+		a.stopPrune = nil
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	_ "github.com/jwtgate/jwtgate/store/sqlite" // the "sqlite" database/sql driver
 )
 
 // TestFloodDoesNotDenyOthers (issue 10 item 1): while one client address
@@ -185,4 +187,40 @@ func TestForwardedForCannotForgeTheClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoginFailureRowsPruned: the running gateway deletes login failure
+// windows once they end (here a 2 s window, pruned every 2 s), without a
+// cron'd flushexpiredtokens.
+func TestLoginFailureRowsPruned(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "jwtgate.sqlite3")
+	conf := harness.ExampleCaddyfile(t, "login_throttle {", "\twindow 2s", "}")
+	g := harness.StartGateway(t, harness.GatewayOptions{Caddyfile: conf, Env: map[string]string{"JWTGATE_DB_PATH": dbPath}})
+	g.CreateUser(t, "siva", "siva-pass-8d1f")
+	if r := harness.PostForm(t, g.URL+"/userprofiles/api/token/", url.Values{"username": {"siva"}, "password": {"wrong"}}); r.Status != 401 {
+		t.Fatalf("wrong password: %d %s", r.Status, r.Body)
+	}
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func() int {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM "jwtgate_login_failure"`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n == 0 {
+		t.Fatal("no login failure rows after a failed login")
+	}
+	start := time.Now()
+	for count() != 0 && time.Since(start) < 20*time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d login failure rows 20 s after their 2 s window", n)
+	}
+	t.Logf("rows gone %v after the failure", time.Since(start).Round(100*time.Millisecond))
 }

@@ -342,6 +342,10 @@ type FailureCounters interface {
 	UncountLoginFailure(ctx context.Context, keys []string) error
 	// ClearLoginFailures forgets the keys' counters.
 	ClearLoginFailures(ctx context.Context, keys []string) error
+	// PruneLoginFailures deletes the failure windows that ended by now
+	// and returns how many it deleted. The running gateway calls it
+	// periodically, so the table holds only open windows.
+	PruneLoginFailures(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Feed keeps a process's view of the users in step with the database.

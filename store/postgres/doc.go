@@ -84,8 +84,9 @@
 //
 // which drops the four triggers with the function. jwtgate_login_failure
 // (key, failures, window_end in Unix milliseconds) holds the login failure
-// counters of package throttle, shared by every instance; FlushExpired
-// deletes windows that ended. The feed's channel is named the
+// counters of package throttle, shared by every instance;
+// PruneLoginFailures (which every running gateway calls periodically) and
+// FlushExpired delete windows that ended. The feed's channel is named the
 // same in every schema: gateways on different schemas of one database
 // receive each other's notifications, which only costs them a query.
 //

@@ -74,6 +74,15 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// PruneLoginFailures deletes the windows that ended by now.
+func (s *Store) PruneLoginFailures(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM jwtgate_login_failure WHERE window_end <= $1`, now.UnixMilli())
+	if err != nil {
+		return 0, s.fail(err, "pruning login failures")
+	}
+	return tag.RowsAffected(), nil
+}
+
 // windows reads (key, failures, window_end) rows into out, in the order
 // of keys; a key without a row keeps its zero window.
 func windows(rows pgx.Rows, keys []string, out []store.FailureWindow) error {

@@ -106,6 +106,15 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// PruneLoginFailures deletes the windows that ended by now.
+func (s *Store) PruneLoginFailures(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: pruning login failures: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, f Factory) {
 		{"FlushExpired", testFlushExpired},
 		{"LoginFailures", testLoginFailures},
 		{"LoginFailuresRace", testLoginFailuresRace},
+		{"PruneLoginFailures", testPruneLoginFailures},
 		{"WatchUsers", testWatchUsers},
 		{"WatchUsersCancel", testWatchUsersCancel},
 		{"Sessions", testSessions},

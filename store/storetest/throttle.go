@@ -150,3 +150,31 @@ func testLoginFailuresRace(t *testing.T, f Factory) {
 		}
 	}
 }
+
+// testPruneLoginFailures: PruneLoginFailures deletes exactly the windows
+// that ended, through any handle; open windows keep their counts.
+func testPruneLoginFailures(t *testing.T, f Factory) {
+	s := f.New(t)
+	c := ctx(t)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, w := range []struct {
+		key    string
+		window time.Duration
+	}{{"c:ended", time.Minute}, {"u:ended|siva", 2 * time.Minute}, {"c:open", time.Hour}} {
+		if _, err := s.AddLoginFailure(c, []string{w.key}, now, w.window); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneLoginFailures(c, now.Add(time.Minute-time.Millisecond)); err != nil || n != 0 {
+		t.Fatalf("prune before any window ended: %d, %v; want 0", n, err)
+	}
+	if n, err := f.Another(t, s).PruneLoginFailures(c, now.Add(2*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("prune after two windows ended: %d, %v; want 2", n, err)
+	}
+	if n, err := s.PruneLoginFailures(c, now.Add(2*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("prune again: %d, %v; want 0 (the rows are gone)", n, err)
+	}
+	if got, err := s.LoginFailures(c, []string{"c:open"}, now.Add(2*time.Minute)); err != nil || got[0].Failures != 1 {
+		t.Errorf("the open window after pruning: %+v, %v", got, err)
+	}
+}
