@@ -4,8 +4,9 @@
 # stops every process it started by its PID, and prints
 #   - the proxy table: A the upstream alone, B stock Caddy reverse_proxy
 #     (tuned as the gateway's), C jwtgate with a valid Bearer token on a
-#     required route, D jwtgate with an invalid one; at 1 and 64
-#     connections, interleaved A B C D per round; and the ratios C/B, D/B;
+#     required route, D jwtgate with an invalid one, E jwtgate with a valid
+#     token and the signed identity assertion on; at 1 and 64 connections,
+#     interleaved A B C D E per round; and the ratios C/B, D/B, E/C;
 #   - CPU profiles (pprof top) of B and C at 64 connections;
 #   - the login storm: proxied p99 alone and while obtain is flooded;
 #   - forward auth: nginx alone against nginx with auth_request to jwtgate;
@@ -20,7 +21,7 @@
 #
 # Environment (defaults of the full run):
 #   DURATION=5s           each load (whole seconds)
-#   PROXY_ROUNDS=5        interleaved rounds of A B C D
+#   PROXY_ROUNDS=5        interleaved rounds of A B C D E
 #   ROUNDS=3              interleaved rounds of the storm and the token routes
 #   OBTAIN_DURATION=12s   each obtain load (a login is a fraction of a second)
 #   TOKEN_CONNS=16        connections for refresh and verify
@@ -202,6 +203,8 @@ HASH_WORKERS=$((GOMAXPROCS_N / 2))
 
 # --- servers ----------------------------------------------------------------
 SIGNING_KEY=$(head -c 36 /dev/urandom | base64 | tr '+/' '-_')
+ASSERTION_KEY_FILE=$WORK/assertion-es256.pem
+"$BIN/caddy" jwtgate gen-signing-key --algorithm ES256 >"$ASSERTION_KEY_FILE"
 BENCH_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 
 port UP_PORT
@@ -227,6 +230,7 @@ gateway_env() {
 	GW_ENV=(XDG_DATA_HOME="$WORK/$1/data" XDG_CONFIG_HOME="$WORK/$1/config"
 		BENCH_PORT="$2" BENCH_ADMIN_PORT="$3" BENCH_UPSTREAM_PORT="$UP_PORT"
 		DATABASE_URL="$4" JWTGATE_DB_PATH="$WORK/$1/jwtgate.sqlite3" JWT_SIGNING_KEY="$SIGNING_KEY"
+		ASSERTION_KEY_FILE="$ASSERTION_KEY_FILE"
 		ROTATE_REFRESH_TOKENS="$5" BLACKLIST_AFTER_ROTATION="$5" PASSWORD_ITERATIONS="$6")
 }
 # start_gateway NAME PORT ADMIN DATABASE_URL ROTATE ITERATIONS: creates the
@@ -358,29 +362,32 @@ measure() {
 A_URL=http://127.0.0.1:$UP_PORT/healthz
 B_URL=http://127.0.0.1:$B_PORT/healthz
 C_PATH_URL=$C_URL/healthz
+E_PATH_URL=$C_URL/asserted/healthz
 proxy_load() { # SCENARIO CONNS ROUND DURATION
 	case $1 in
 	A) SRV_PIDS=("$UP_PID") UP_PIDS=() ;;
 	B) SRV_PIDS=("$B_PID") UP_PIDS=("$UP_PID") ;;
-	C | D) SRV_PIDS=("$C_PID") UP_PIDS=("$UP_PID") ;;
+	C | D | E) SRV_PIDS=("$C_PID") UP_PIDS=("$UP_PID") ;;
 	esac
 	case $1 in
 	A) measure proxy A upstream "$2" "$3" "$4" get.lua "$A_URL" ;;
 	B) measure proxy B caddy "$2" "$3" "$4" get.lua "$B_URL" ;;
 	C) measure proxy C jwtgate "$2" "$3" "$4" get.lua "$C_PATH_URL" BEARER="$ACCESS" ;;
 	D) measure proxy D jwtgate "$2" "$3" "$4" get.lua "$C_PATH_URL" BEARER="$INVALID" ;;
+	E) measure proxy E jwtgate "$2" "$3" "$4" get.lua "$E_PATH_URL" BEARER="$ACCESS" ;;
 	esac
 }
 if section proxy; then
-log "warming up A B C D (1 s each at 64 connections, not recorded)"
+log "warming up A B C D E (1 s each at 64 connections, not recorded)"
 wrk_run 64 1s get.lua "$A_URL" "$LOG/warmup-A.txt"
 wrk_run 64 1s get.lua "$B_URL" "$LOG/warmup-B.txt"
 wrk_run 64 1s get.lua "$C_PATH_URL" "$LOG/warmup-C.txt" BEARER="$ACCESS"
 wrk_run 64 1s get.lua "$C_PATH_URL" "$LOG/warmup-D.txt" BEARER="$INVALID"
-log "A B C D: $PROXY_ROUNDS rounds × (1, 64 connections) × $DURATION"
+wrk_run 64 1s get.lua "$E_PATH_URL" "$LOG/warmup-E.txt" BEARER="$ACCESS"
+log "A B C D E: $PROXY_ROUNDS rounds × (1, 64 connections) × $DURATION"
 for r in $(seq 1 "$PROXY_ROUNDS"); do
 	for c in 1 64; do
-		for s in A B C D; do proxy_load "$s" "$c" "$r" "$DURATION"; done
+		for s in A B C D E; do proxy_load "$s" "$c" "$r" "$DURATION"; done
 	done
 done
 fi

@@ -144,6 +144,7 @@ type report struct {
 	meta  map[string]string
 	// figures the targets section reads
 	cb64, cb1     stat
+	ec64, ec1     stat // E/C: the identity assertion on / off
 	refreshRatios map[string]stat
 	obtainVsRaw   stat
 	haveObtain    bool
@@ -257,6 +258,7 @@ var proxyNames = map[string]string{
 	"B": "B stock reverse_proxy",
 	"C": "C jwtgate, valid token",
 	"D": "D jwtgate, invalid token (401)",
+	"E": "E jwtgate, valid token, identity assertion",
 }
 
 func (r *report) proxy() {
@@ -265,13 +267,13 @@ func (r *report) proxy() {
 		return
 	}
 	rounds := int(maxOf(all, func(l load) float64 { return float64(l.round) }))
-	fmt.Printf("### Proxy: A upstream, B stock reverse_proxy, C jwtgate valid token, D invalid token\n\n")
-	fmt.Printf("%d rounds, interleaved A B C D at each connection count; %s per load; median [min–max] over the rounds.\n", rounds, r.meta["DURATION"])
-	fmt.Printf("CPU/req is the serving process's user+system time per request (A: the upstream; B, C, D: Caddy), up CPU/req the upstream's; RSS the serving process's largest after a load.\n\n")
+	fmt.Printf("### Proxy: A upstream, B stock reverse_proxy, C jwtgate valid token, D invalid token, E valid token with the identity assertion\n\n")
+	fmt.Printf("%d rounds, interleaved A B C D E at each connection count; %s per load; median [min–max] over the rounds.\n", rounds, r.meta["DURATION"])
+	fmt.Printf("CPU/req is the serving process's user+system time per request (A: the upstream; B, C, D, E: Caddy), up CPU/req the upstream's; RSS the serving process's largest after a load.\n\n")
 	fmt.Println("| scenario | conns | requests/s | p50 µs | p99 µs | CPU µs/req | up CPU µs/req | RSS MB | errors |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, c := range []int{1, 64} {
-		for _, n := range []string{"A", "B", "C", "D"} {
+		for _, n := range []string{"A", "B", "C", "D", "E"} {
 			ls := r.select_("proxy", n, "", c)
 			if len(ls) == 0 {
 				continue
@@ -309,9 +311,11 @@ func (r *report) proxy() {
 	}
 	r.cb1, r.cb64 = row("C/B requests/s", "C", "B", load.rps, "%.3f")
 	row("D/B requests/s", "D", "B", load.rps, "%.3f")
+	r.ec1, r.ec64 = row("E/C requests/s (assertion on / off)", "E", "C", load.rps, "%.3f")
 	row("B/A requests/s", "B", "A", load.rps, "%.3f")
 	row("C/B CPU per request", "C", "B", load.cpuPerReq, "%.3f")
 	row("D/B CPU per request", "D", "B", load.cpuPerReq, "%.3f")
+	row("E/C CPU per request", "E", "C", load.cpuPerReq, "%.3f")
 	// what jwt_auth adds, in µs of CPU per request
 	diff := func(c int) stat {
 		b := map[int]load{}
@@ -552,6 +556,9 @@ func (r *report) targets() {
 	fmt.Println("|---|---|---|")
 	if r.cb64.ok() {
 		fmt.Printf("| C/B ≥ 0.95 at 64 connections (median of rounds) | %s (1 conn: %s) | %s |\n", r.cb64.fmtRange("%.3f"), r.cb1.fmtRange("%.3f"), verdict(r.cb64.med >= 0.95))
+	}
+	if r.ec64.ok() {
+		fmt.Printf("| E/C ≥ 0.95 at 64 connections: the identity assertion on / off (median of rounds) | %s (1 conn: %s) | %s |\n", r.ec64.fmtRange("%.3f"), r.ec1.fmtRange("%.3f"), verdict(r.ec64.med >= 0.95))
 	}
 	labels := make([]string, 0, len(r.refreshRatios))
 	for k := range r.refreshRatios {
