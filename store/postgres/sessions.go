@@ -125,19 +125,24 @@ func (s *Store) ensureSessions(ctx context.Context, tx pgx.Tx) error {
 // stateQuery reads the UserState of users: auth_user's flags, the
 // not-before (date_joined's second or the user's last revocation), the
 // ended sessions whose tokens have not all expired and the password (for
-// its fingerprint). where filters it.
+// its fingerprint). ids, when not empty, is the SQL of the ids to read
+// (for example "$1" or "ANY($1::bigint[])"); empty reads every user.
 //
 // The ended sessions are grouped once and joined, not read by a subquery
 // per user, so reading every user of a large table costs one pass over
-// each table; a where on u.id reaches the grouped sessions through the
-// join, so reading a few users stays a few index lookups.
-func stateQuery(where string) string {
+// each table; with ids both tables are read through their indexes on the
+// user's id.
+func stateQuery(ids string) string {
+	users, sessions := "", ""
+	if ids != "" {
+		users, sessions = `WHERE u.id = `+ids, ` AND user_id = `+ids
+	}
 	return `SELECT u.id, u.username, u.is_active, u.is_staff, u.is_superuser, u.password,
     GREATEST(floor(extract(epoch FROM u.date_joined))::bigint, COALESCE(r.not_before, 0)),
     COALESCE(s.revoked, '')
 FROM auth_user u LEFT JOIN jwtgate_user_revocation r ON r.user_id = u.id
 LEFT JOIN (SELECT user_id, string_agg(id || ':' || expires_at, ',') AS revoked FROM jwtgate_session
-    WHERE revoked_at IS NOT NULL AND expires_at > ` + nowSecs + ` GROUP BY user_id) s ON s.user_id = u.id ` + where
+    WHERE revoked_at IS NOT NULL AND expires_at > ` + nowSecs + sessions + ` GROUP BY user_id) s ON s.user_id = u.id ` + users
 }
 
 func scanState(r pgx.CollectableRow) (store.UserState, error) {
@@ -151,7 +156,7 @@ func scanState(r pgx.CollectableRow) (store.UserState, error) {
 
 // UserState reads one user's state as the feed does.
 func (s *Store) UserState(ctx context.Context, id int64) (store.UserState, error) {
-	rows, err := s.pool.Query(ctx, stateQuery(`WHERE u.id = $1`), id)
+	rows, err := s.pool.Query(ctx, stateQuery(`$1`), id)
 	if err != nil {
 		return store.UserState{}, s.fail(err, "reading the state of user %d", id)
 	}

@@ -223,7 +223,7 @@ func (ww *watcher) update(ctx context.Context) error {
 	ww.pending = nil
 	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
 	defer cancel()
-	rows, err := ww.conn.Query(qctx, stateQuery(`WHERE u.id = ANY($1::bigint[])`), ids)
+	rows, err := ww.conn.Query(qctx, stateQuery(`ANY($1::bigint[])`), ids)
 	if err != nil {
 		return fmt.Errorf("reading changed users: %w", err)
 	}
