@@ -277,6 +277,16 @@ type App struct {
 	// RetryAfter is the Retry-After of 503 answers. Default 5s.
 	RetryAfter caddy.Duration `json:"retry_after,omitempty"`
 
+	// MaxStaleness, when set, makes jwt_auth (and the views that
+	// authenticate) answer 503 to a valid token while the in-memory user
+	// table has not been confirmed current for this long: the change feed
+	// is down and the polling that replaces it fails too, so a
+	// deactivation or a logout may not have arrived. Confirmations come
+	// every 2 s on PostgreSQL (the feed's canary, or a poll) and every
+	// poll on SQLite; at least 5s. Off by default: the last known users
+	// keep answering.
+	MaxStaleness caddy.Duration `json:"max_staleness,omitempty"`
+
 	cfg settings
 	// codec is built in Provision, for the checks and for jwt_jwks; with a
 	// generated key it holds a throwaway HMAC key (HMAC keys are never
@@ -352,6 +362,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 // registerIgnoreCase is RegisterIgnoreCase with its default.
 func (a *App) registerIgnoreCase() bool { return a.RegisterIgnoreCase == nil || *a.RegisterIgnoreCase }
 
+// minMaxStaleness is the shortest max_staleness: a few of the
+// PostgreSQL feed's 2 s confirmations.
+const minMaxStaleness = 5 * time.Second
+
 // resolve turns the App's fields into settings, checking each with the
 // package that owns it.
 func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
@@ -379,9 +393,13 @@ func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
 		DBTimeout:                 time.Duration(a.DBTimeout),
 		RetryAfter:                time.Duration(a.RetryAfter),
 		RefreshTokenReuseInterval: time.Duration(a.RefreshTokenReuseInterval),
+		MaxStaleness:              time.Duration(a.MaxStaleness),
 	}.Resolve()
 	if err != nil {
 		return s, err
+	}
+	if d := s.views.MaxStaleness; d > 0 && d < minMaxStaleness {
+		return s, fmt.Errorf("max_staleness %v is shorter than the user feed confirms freshness (every 2s on PostgreSQL); give at least %v", d, minMaxStaleness)
 	}
 	if s.views.Locales, err = a.locales(repl); err != nil {
 		return s, err

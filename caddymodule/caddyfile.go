@@ -100,6 +100,7 @@ func init() {
 //		max_body_size              <size>
 //		db_timeout                 <duration>
 //		retry_after                <duration>
+//		max_staleness              <duration>
 //	}
 //
 // Boolean options take true/false (or 1/0, yes/no, on/off) and must be
@@ -251,6 +252,8 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 			}
 		case "db_timeout":
 			app.DBTimeout, err = durationArg(d)
+		case "max_staleness":
+			app.MaxStaleness, err = durationArg(d)
 		case "retry_after":
 			app.RetryAfter, err = durationArg(d)
 		default:

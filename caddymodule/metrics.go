@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -62,7 +63,13 @@ func newMetrics() *metrics {
 			Namespace: ns, Name: "refresh_reuse_detected_total",
 			Help: "Sessions ended because a rotated refresh token was presented again after the reuse interval.",
 		}),
-		users: &usersGauge{desc: prometheus.NewDesc(ns+"_users", "Users in the in-memory index the Bearer check consults.", nil, nil)},
+		users: &usersGauge{
+			desc: prometheus.NewDesc(ns+"_users", "Users in the in-memory index the Bearer check consults.", nil, nil),
+			feedUp: prometheus.NewDesc(ns+"_user_feed_up",
+				"1 while the user change feed delivers (PostgreSQL: its canary comes back and jwtgate's triggers are enabled), 0 while it is down and the index is kept by reading every user once a second.", nil, nil),
+			age: prometheus.NewDesc(ns+"_user_index_age_seconds",
+				"Seconds since the in-memory user index was last confirmed current (max_staleness compares with it).", nil, nil),
+		},
 	}
 	m.verdicts.init(m.auth)
 	return m
@@ -166,11 +173,12 @@ func (m *metrics) view(v simplejwt.View, status int) {
 
 func (m *metrics) hashed(algorithm string) { m.hashes.WithLabelValues(algorithm).Inc() }
 
-// usersGauge reports the size of the current config's user index.
+// usersGauge reports the size of the current config's user index, whether
+// its change feed works, and how long ago it was confirmed current.
 type usersGauge struct {
-	desc *prometheus.Desc
-	mu   sync.Mutex
-	ix   *userindex.Index
+	desc, feedUp, age *prometheus.Desc
+	mu                sync.Mutex
+	ix                *userindex.Index
 }
 
 func (g *usersGauge) set(ix *userindex.Index) {
@@ -179,7 +187,7 @@ func (g *usersGauge) set(ix *userindex.Index) {
 	g.mu.Unlock()
 }
 
-func (g *usersGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+func (g *usersGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc; ch <- g.feedUp; ch <- g.age }
 
 func (g *usersGauge) Collect(ch chan<- prometheus.Metric) {
 	g.mu.Lock()
@@ -190,4 +198,15 @@ func (g *usersGauge) Collect(ch chan<- prometheus.Metric) {
 		n = ix.Len()
 	}
 	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
+	if ix == nil {
+		return
+	}
+	up := 1.0
+	if ix.FeedDown() != nil {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(g.feedUp, prometheus.GaugeValue, up)
+	if at := ix.FreshAt(); !at.IsZero() {
+		ch <- prometheus.MustNewConstMetric(g.age, prometheus.GaugeValue, time.Since(at).Seconds())
+	}
 }

@@ -254,6 +254,17 @@ func (w *loggingWatcher) Load(all iter.Seq2[store.UserState, error]) {
 	}
 }
 
+// FeedHealth logs the push feed stopping (an error: changes arrive by
+// polling once a second until it works again) and resuming.
+func (w *loggingWatcher) FeedHealth(err error) {
+	if err != nil {
+		w.log.Error("user feed not delivering changes; reading every user once a second until it does", zap.Error(err))
+	} else {
+		w.log.Info("user feed delivering changes again")
+	}
+	w.Index.FeedHealth(err)
+}
+
 func (w *loggingWatcher) Error(err error) {
 	if !w.failed {
 		w.log.Warn("user feed failing; protected routes keep the last known users", zap.Error(err))

@@ -59,7 +59,8 @@ const (
 	// UserInactive: the user is deactivated.
 	UserInactive
 	// Unavailable: the user table has not been loaded yet (the database
-	// has not answered since start-up).
+	// has not answered since start-up), or, with MaxStaleness, has not
+	// been confirmed current for that long (Reason "stale").
 	Unavailable
 	// PasswordChanged: with CHECK_REVOKE_TOKEN (token.Config.RevokeClaim),
 	// the token's revoke claim is not the fingerprint of the user's
@@ -149,6 +150,7 @@ type Authenticator struct {
 	// version and allowInactive are Settings'.
 	version       Version
 	allowInactive bool
+	maxStale      time.Duration // Settings.MaxStaleness
 
 	pool sync.Pool // *token.AccessClaims, the decoding buffers
 
@@ -174,7 +176,7 @@ func NewAuthenticator(codec *token.Codec, index *userindex.Index, set Settings) 
 		byName: set.UserIDField == "username", keep: set.PassAuthorization,
 		header: set.HeaderName, types: set.HeaderTypes, extra: len(codec.Config().ExtraClaims),
 		revoke:  codec.Config().RevokeClaim != "",
-		version: set.Version, allowInactive: set.AllowInactive, locales: set.Locales}
+		version: set.Version, allowInactive: set.AllowInactive, locales: set.Locales, maxStale: set.MaxStaleness}
 	a.pool.New = func() any { return new(token.AccessClaims) }
 	a.sources = FromHeader
 	if a.cookie != "" {
@@ -324,6 +326,13 @@ func (a *Authenticator) authenticate(r *http.Request, now time.Time) Result {
 	// the gateway cannot tell an unknown user from one not loaded yet.
 	if !a.users.Loaded() {
 		return a.refuse(r, Unavailable, a.unavailable)
+	}
+	// With max_staleness, a table not confirmed current for that long may
+	// miss a deactivation or a logout: refuse rather than guess.
+	if a.maxStale > 0 && a.users.Stale(now, a.maxStale) {
+		res := a.refuse(r, Unavailable, a.unavailable)
+		res.Reason = "stale"
+		return res
 	}
 	var (
 		st     store.UserState

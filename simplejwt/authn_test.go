@@ -438,6 +438,53 @@ func TestUnloadedIndex(t *testing.T) {
 	}
 }
 
+// TestMaxStaleness: with MaxStaleness, a valid token is refused with 503
+// while the index has not been confirmed current for that long, without
+// allocating; refusals that need no user table and anonymous requests are
+// unchanged; without it the last known users keep answering.
+func TestMaxStaleness(t *testing.T) {
+	f := newAuthnFixture(t, Settings{MaxStaleness: 10 * time.Second})
+	valid := request("GET", "Authorization: Bearer "+f.access(t, 1))
+	authz := valid.Header["Authorization"]
+	checkAt := func(at time.Time) Result {
+		valid.Header["Authorization"] = authz
+		return f.auth.Check(valid, Required, at)
+	}
+	if res := checkAt(authnNow); res.Outcome != Unavailable || res.Reason != "stale" || res.Err().Status != http.StatusServiceUnavailable || res.Err().Header.Get("Retry-After") == "" {
+		t.Errorf("never confirmed fresh: %v %q %+v", res.Outcome, res.Reason, res.Err())
+	}
+	f.users.Fresh(authnNow.Add(-10 * time.Second))
+	if res := checkAt(authnNow); res.Outcome != Authenticated {
+		t.Errorf("confirmed fresh 10 s ago, max 10 s: %v", res.Outcome)
+	}
+	if res := checkAt(authnNow.Add(time.Millisecond)); res.Outcome != Unavailable || res.Reason != "stale" {
+		t.Errorf("confirmed fresh just over 10 s ago: %v %q", res.Outcome, res.Reason)
+	}
+	if !raceEnabled {
+		if n := testing.AllocsPerRun(200, func() { sink = checkAt(authnNow.Add(time.Second)) }); n != 0 {
+			t.Errorf("%v allocations per stale refusal", n)
+		}
+		f.users.Fresh(authnNow)
+		if n := testing.AllocsPerRun(200, func() { sink = checkAt(authnNow) }); n != 0 {
+			t.Errorf("%v allocations per check with max_staleness", n)
+		}
+	}
+	later := authnNow.Add(time.Minute)
+	if res := f.auth.Check(request("GET", "Authorization: Bearer garbage"), Required, later); res.Outcome != TokenInvalid {
+		t.Errorf("a bad token while stale: %v", res.Outcome)
+	}
+	if res := f.auth.Check(request("GET"), Optional, later); res.Outcome != Anonymous {
+		t.Errorf("anonymous while stale: %v", res.Outcome)
+	}
+	off := newAuthnFixture(t, Settings{})
+	if res := off.auth.Check(request("GET", "Authorization: Bearer "+off.access(t, 1)), Required, later); res.Outcome != Authenticated {
+		t.Errorf("without max_staleness, never confirmed fresh: %v", res.Outcome)
+	}
+	if _, err := (Settings{MaxStaleness: -time.Second}).Resolve(); err == nil {
+		t.Error("a negative max_staleness resolves")
+	}
+}
+
 // TestCheckAllocations: the Bearer check runs on every proxied request; a
 // valid token, a rejected one and an anonymous request must not allocate.
 func TestCheckAllocations(t *testing.T) {

@@ -80,6 +80,13 @@ type Settings struct {
 	DBTimeout time.Duration
 	// RetryAfter is sent with 503 answers; default 5 s.
 	RetryAfter time.Duration
+	// MaxStaleness, when positive, makes the Bearer check answer 503 (with
+	// RetryAfter) to a valid token while the user index has not been
+	// confirmed current for longer than this (userindex.Index.Stale):
+	// the change feed is down and the polling that replaces it fails too,
+	// so a deactivation or logout might not have arrived. Off by default:
+	// the check then keeps using the last known users.
+	MaxStaleness time.Duration
 	// RefreshTokenReuseInterval is the grace after a rotation during which
 	// presenting the rotated refresh token again is refused without
 	// ending its session (a client retrying after a lost response); later
@@ -221,6 +228,9 @@ func (s Settings) Resolve() (Settings, error) {
 	}
 	if s.DBTimeout <= 0 {
 		s.DBTimeout = 5 * time.Second
+	}
+	if s.MaxStaleness < 0 {
+		return s, errors.New("simplejwt: max_staleness must not be negative (0 turns it off)")
 	}
 	if s.RetryAfter <= 0 {
 		s.RetryAfter = 5 * time.Second

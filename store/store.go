@@ -367,6 +367,21 @@ type FailureWindow struct {
 	Ends     time.Time
 }
 
+// FeedObserver is implemented by a UserWatcher that wants to know how
+// current it is; WatchUsers calls it from the goroutine that calls the
+// watcher.
+type FeedObserver interface {
+	// Fresh reports that every change committed before at has been
+	// handed over: a Load read a snapshot taken at or after at, or the
+	// feed proved it had delivered everything up to at (a canary sent at
+	// at came back, or a poll that started at at found nothing more).
+	Fresh(at time.Time)
+	// FeedHealth reports that the push feed stopped delivering changes
+	// (err, why), so WatchUsers polls instead until it works again (nil).
+	// It is called on each change of state only.
+	FeedHealth(err error)
+}
+
 // UserWatcher receives the user changes WatchUsers observes.
 type UserWatcher interface {
 	// Load replaces everything known with the complete list all yields,

@@ -208,6 +208,11 @@ type Index struct {
 	loaded  atomic.Bool
 	size    atomic.Int64
 	err     atomic.Pointer[errBox]
+	// fresh is when the contents were last confirmed current (Unix
+	// nanoseconds; 0: never), feedDown why the push feed is down (nil: it
+	// works). See store.FeedObserver.
+	fresh    atomic.Int64
+	feedDown atomic.Pointer[errBox]
 }
 
 type errBox struct{ err error }
@@ -580,4 +585,53 @@ func (ix *Index) Err() error {
 	return nil
 }
 
-var _ store.UserWatcher = (*Index)(nil)
+// Fresh records that every change committed before at is in the index.
+// It never moves the time back. It implements store.FeedObserver.
+func (ix *Index) Fresh(at time.Time) {
+	n := at.UnixNano()
+	for {
+		old := ix.fresh.Load()
+		if n <= old || ix.fresh.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// FreshAt returns when the index was last confirmed current; the zero
+// time when it never was.
+func (ix *Index) FreshAt() time.Time {
+	if n := ix.fresh.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// Stale reports whether, at now, the index was last confirmed current
+// more than max ago (or never). It is an atomic load and a comparison, for
+// the Bearer check: it does not allocate.
+func (ix *Index) Stale(now time.Time, max time.Duration) bool {
+	return now.UnixNano()-ix.fresh.Load() > int64(max)
+}
+
+// FeedHealth records whether the push feed works (nil) or why it does not.
+// It implements store.FeedObserver.
+func (ix *Index) FeedHealth(err error) {
+	if err == nil {
+		ix.feedDown.Store(nil)
+		return
+	}
+	ix.feedDown.Store(&errBox{err})
+}
+
+// FeedDown returns why the push feed is down, or nil while it works.
+func (ix *Index) FeedDown() error {
+	if b := ix.feedDown.Load(); b != nil {
+		return b.err
+	}
+	return nil
+}
+
+var (
+	_ store.UserWatcher  = (*Index)(nil)
+	_ store.FeedObserver = (*Index)(nil)
+)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate/store"
 )
@@ -382,5 +383,37 @@ func TestPasswordFingerprint(t *testing.T) {
 	}
 	if st, _ := ix.Lookup(2); st.Password != b.Password {
 		t.Errorf("another user's after an edit of the chunk: %x, want %x", st.Password, b.Password)
+	}
+}
+
+// TestFreshness: Fresh never moves back, Stale compares with it without
+// allocating, and FeedHealth records the feed's state.
+func TestFreshness(t *testing.T) {
+	ix := New(false)
+	now := time.Unix(1_800_000_000, 0)
+	if !ix.Stale(now, time.Hour) || !ix.FreshAt().IsZero() {
+		t.Error("a never-confirmed index is not stale")
+	}
+	ix.Fresh(now.Add(-10 * time.Second))
+	ix.Fresh(now.Add(-time.Minute)) // older: ignored
+	if got := ix.FreshAt(); !got.Equal(now.Add(-10 * time.Second)) {
+		t.Errorf("FreshAt = %v", got)
+	}
+	if ix.Stale(now, 10*time.Second) || !ix.Stale(now, 9*time.Second) {
+		t.Error("Stale does not compare with the latest confirmation")
+	}
+	if n := testing.AllocsPerRun(100, func() { ix.Stale(now, time.Second) }); n != 0 {
+		t.Errorf("Stale allocates %v times", n)
+	}
+	if ix.FeedDown() != nil {
+		t.Error("a new index reports its feed down")
+	}
+	ix.FeedHealth(errors.New("triggers disabled"))
+	if err := ix.FeedDown(); err == nil || err.Error() != "triggers disabled" {
+		t.Errorf("FeedDown = %v", err)
+	}
+	ix.FeedHealth(nil)
+	if ix.FeedDown() != nil {
+		t.Error("FeedDown after recovery")
 	}
 }

@@ -98,4 +98,13 @@
 // (after at most Options.ConnectTimeout). WatchUsers holds one connection
 // of its own outside the pool, reconnects on its own after a failure and
 // then re-reads every user.
+//
+// LISTEN/NOTIFY fails silently behind a transaction-pooling proxy and
+// when a trigger is disabled, so WatchUsers proves the feed alive: every
+// Options.CanaryInterval (2 s) it sends a canary notification to itself
+// through the pool and reads pg_trigger.tgenabled of jwtgate's triggers.
+// While a canary does not come back or a trigger is disabled it reports
+// the feed down (store.FeedObserver; the gateway logs an error and
+// exports jwtgate_user_feed_up 0) and re-reads every user once a second,
+// until canaries come back with every trigger enabled.
 package postgres

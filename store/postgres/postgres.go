@@ -21,6 +21,9 @@ const (
 	DefaultMaxConns       = 10
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultResyncInterval = 5 * time.Minute
+	// DefaultCanaryInterval is how often WatchUsers checks that the
+	// feed delivers (see Options.CanaryInterval).
+	DefaultCanaryInterval = 2 * time.Second
 	// DefaultApplicationName is the application_name the store's
 	// connections report in pg_stat_activity unless the URL sets one.
 	DefaultApplicationName = "jwtgate"
@@ -53,6 +56,14 @@ type Options struct {
 	// triggers, for example made with session_replication_role = replica).
 	// Default 5 minutes.
 	ResyncInterval time.Duration
+	// CanaryInterval is how often WatchUsers sends itself a canary
+	// notification through the pool (the path every writer's
+	// notifications take) and checks that jwtgate's triggers are enabled
+	// (pg_trigger.tgenabled). A canary that has not come back when the
+	// next is due, or a disabled trigger, makes it fall back to a full
+	// read every second until the feed works again (store.FeedObserver).
+	// Default 2 s.
+	CanaryInterval time.Duration
 }
 
 // Backoff of WatchUsers between reconnection attempts.
@@ -138,6 +149,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ResyncInterval == 0 {
 		o.ResyncInterval = DefaultResyncInterval
+	}
+	if o.CanaryInterval == 0 {
+		o.CanaryInterval = DefaultCanaryInterval
 	}
 	return o, nil
 }

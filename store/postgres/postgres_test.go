@@ -398,3 +398,65 @@ func TestWatchUsersResync(t *testing.T) {
 		t.Errorf("WatchUsers reported errors: %v", errs)
 	}
 }
+
+// waitLong waits up to 15 s for cond (the feed's fallback polls once a
+// second, which a loaded machine can stretch).
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for start := time.Now(); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("waited 15s for %s", what)
+		}
+	}
+}
+
+// TestWatchUsersCanary: canaries keep confirming the watcher fresh; with
+// jwtgate's triggers on auth_user disabled (pg_trigger.tgenabled) the feed
+// reports itself down, changes still arrive by polling within seconds, and
+// freshness keeps coming from the polls; enabled again, it reports itself
+// up.
+func TestWatchUsersCanary(t *testing.T) {
+	t.Parallel()
+	_, db := migrated(t)
+	dbURL := urlFor(t, db)
+	s := openStore(t, Options{URL: dbURL, CanaryInterval: 100 * time.Millisecond})
+	ctx := testCtx(t)
+	u, err := s.CreateUser(ctx, store.User{Password: "!", Username: "siva", IsActive: true, DateJoined: time.Now()}, store.CreateUserOptions{})
+	must(t, "CreateUser", err)
+	w := storetest.Watch(t, s)
+
+	mark := time.Now()
+	waitLong(t, "a canary to confirm the watcher fresh", func() bool { return w.FreshAt().After(mark) })
+	if h := w.Health(); len(h) != 0 {
+		t.Fatalf("FeedHealth calls on a healthy feed: %v", h)
+	}
+
+	rawExec(t, dbURL, `ALTER TABLE auth_user DISABLE TRIGGER USER`)
+	waitLong(t, "the feed to report itself down", func() bool { return len(w.Health()) > 0 })
+	if h := w.Health(); len(h) != 1 || h[0] == nil || !strings.Contains(h[0].Error(), "jwtgate_user_change_update") || !strings.Contains(h[0].Error(), "disabled") {
+		t.Fatalf("FeedHealth calls %v, want one naming the disabled triggers", h)
+	}
+	must(t, "SetActive(false)", s.SetActive(ctx, u.ID, false))
+	changed := time.Now()
+	waitLong(t, "the deactivation to arrive by polling", func() bool {
+		r := w.Resets()
+		last := r[len(r)-1]
+		return len(last) == 1 && !last[0].IsActive
+	})
+	t.Logf("a change made without triggers arrived by polling in %v", time.Since(changed).Round(time.Millisecond))
+	mark = time.Now()
+	waitLong(t, "a poll to confirm the watcher fresh", func() bool { return w.FreshAt().After(mark) })
+
+	rawExec(t, dbURL, `ALTER TABLE auth_user ENABLE TRIGGER USER`)
+	waitLong(t, "the feed to report itself up", func() bool { h := w.Health(); return len(h) == 2 && h[1] == nil })
+	resets := len(w.Resets())
+	must(t, "SetActive(true)", s.SetActive(ctx, u.ID, true))
+	storetest.WaitForUpdate(t, w, "a pushed change once the triggers are back", func(up storetest.Update) bool { return up.ID == u.ID && up.State.IsActive })
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(w.Resets()); n != resets {
+		t.Errorf("%d full reads after the feed recovered; polling should have stopped", n-resets)
+	}
+	if errs := w.Errors(); len(errs) > 0 {
+		t.Errorf("WatchUsers reported errors: %v", errs)
+	}
+}

@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,18 +43,33 @@ const (
 // therefore costs one or two queries, and requests cost none.
 //
 // Every Options.ResyncInterval, and on a TRUNCATE of auth_user, it does a
-// full Load instead. When the connection is silent for 30 seconds it
+// full Load instead.
+//
+// LISTEN/NOTIFY can fail silently: behind a transaction-pooling proxy
+// (PgBouncer) the LISTEN holds on a server session that other clients'
+// notifications never reach, and a disabled trigger notifies nothing. So
+// every Options.CanaryInterval WatchUsers sends a canary notification on a
+// channel of its own through the pool, as any writer would, and reads
+// pg_trigger.tgenabled of jwtgate's triggers. While a canary has not come
+// back by the time the next is due, or a trigger is disabled, the feed is
+// down: it tells a store.FeedObserver why, and does a full Load every
+// second (feedPollInterval) until canaries come back with every trigger
+// enabled. A canary that came back, with the triggers enabled, confirms
+// to the observer that every change committed before it was sent has been
+// handed over (Fresh), and so does each Load, from its snapshot's time. When the connection is silent for 30 seconds it
 // checks it is alive. When the connection fails it reports the error to
 // w.Error, reconnects with a backoff from 200 ms doubling up to 5 s, and
 // starts over with LISTEN and a full Load, since changes made meanwhile
 // were not notified to it.
 func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
 	backoff := s.minBackoff
+	health := &feedHealth{}
+	health.obs, _ = w.(store.FeedObserver)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		synced, err := s.watch(ctx, w)
+		synced, err := s.watch(ctx, w, health)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -70,8 +88,56 @@ func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
 	}
 }
 
+// feedPollInterval is how often WatchUsers reads every user while the
+// push feed is down.
+const feedPollInterval = time.Second
+
+// feedHealth is what WatchUsers told its observer about the feed, kept
+// across reconnections.
+type feedHealth struct {
+	obs  store.FeedObserver // nil when the watcher does not observe
+	down error              // why the feed is down; nil while it works
+}
+
+// set records the feed's state and tells the observer when it changed.
+func (h *feedHealth) set(down error) {
+	changed := (down == nil) != (h.down == nil)
+	h.down = down
+	if changed && h.obs != nil {
+		h.obs.FeedHealth(down)
+	}
+}
+
+// fresh tells the observer that every change committed before at has been
+// handed over.
+func (h *feedHealth) fresh(at time.Time) {
+	if h.obs != nil {
+		h.obs.Fresh(at)
+	}
+}
+
+// canaryQuery sends the canary ($1 channel, $2 payload) and lists
+// jwtgate's triggers in the current schema that do not fire for ordinary
+// sessions (tgenabled D, or R: replica only).
+const canaryQuery = `WITH sent AS (SELECT pg_catalog.pg_notify($1, $2))
+SELECT (SELECT count(*) FROM sent), coalesce((SELECT array_agg(t.tgname::text ORDER BY t.tgname)
+  FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+  WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema())
+    AND t.tgname LIKE 'jwtgate\_%' AND NOT t.tgisinternal AND t.tgenabled NOT IN ('O', 'A')), '{}')`
+
 // watcher is one connection's worth of WatchUsers.
 type watcher struct {
+	health *feedHealth
+	// canary is this connection's canary channel; sent and heard the
+	// sequence numbers of the last canary sent and come back, sentAt when
+	// the last was sent, nextCanary when the next is due, and freshAt the
+	// sending time of a canary that came back and was not yet reported.
+	canary              string
+	sent, heard         int64
+	sentAt, nextCanary  time.Time
+	freshAt             time.Time
+	canaryErr, triggers error // why the canary or the triggers fail; nil: fine
+
 	s    *Store
 	w    store.UserWatcher
 	conn *pgx.Conn
@@ -86,12 +152,15 @@ type watcher struct {
 // watch connects, listens, resets w and then follows the notifications
 // until the connection fails or ctx ends. It reports whether it completed
 // a Load, and always returns an error.
-func (s *Store) watch(ctx context.Context, w store.UserWatcher) (synced bool, err error) {
-	ww := &watcher{s: s, w: w}
+func (s *Store) watch(ctx context.Context, w store.UserWatcher, health *feedHealth) (synced bool, err error) {
+	ww := &watcher{s: s, w: w, health: health, canary: "jwtgate_canary_" + strings.ToLower(rand.Text()[:16])}
 	cfg := s.pool.Config().ConnConfig.Copy()
 	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) {
-		if n.Channel == userChangeChannel {
+		switch n.Channel {
+		case userChangeChannel:
 			ww.pending = append(ww.pending, n.Payload)
+		case ww.canary:
+			ww.canaryBack(n.Payload)
 		}
 	}
 	if ww.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
@@ -102,7 +171,7 @@ func (s *Store) watch(ctx context.Context, w store.UserWatcher) (synced bool, er
 		defer cancel()
 		ww.conn.Close(c)
 	}()
-	if err := ww.exec(ctx, `LISTEN `+userChangeChannel); err != nil {
+	if err := ww.exec(ctx, `LISTEN `+userChangeChannel+`; LISTEN `+ww.canary); err != nil {
 		return false, fmt.Errorf("listening for user changes: %w", err)
 	}
 	if err := ww.reset(ctx); err != nil {
@@ -115,41 +184,101 @@ func (s *Store) watch(ctx context.Context, w store.UserWatcher) (synced bool, er
 func (ww *watcher) follow(ctx context.Context) error {
 	lastHeard := time.Now()
 	for {
-		if len(ww.pending) == 0 {
-			resync := ww.lastReset.Add(ww.s.opts.ResyncInterval)
-			ping := lastHeard.Add(ww.s.pingInterval)
-			deadline := resync
-			if ping.Before(deadline) {
-				deadline = ping
+		if len(ww.pending) > 0 {
+			if err := ww.update(ctx); err != nil {
+				return err
 			}
-			wctx, cancel := context.WithDeadline(ctx, deadline)
-			err := ww.conn.PgConn().WaitForNotification(wctx)
-			cancel()
-			switch {
-			case ctx.Err() != nil:
-				return ctx.Err()
-			case err == nil:
-				lastHeard = time.Now()
-			case !pgconn.Timeout(err) || ww.conn.IsClosed():
-				return fmt.Errorf("waiting for notifications: %w", err)
-			case !time.Now().Before(resync):
-				if err := ww.reset(ctx); err != nil {
-					return err
-				}
-				lastHeard = time.Now()
-				continue
-			default:
-				if err := ww.ping(ctx); err != nil {
-					return fmt.Errorf("checking the connection: %w", err)
-				}
-				lastHeard = time.Now()
-				continue
+			continue
+		}
+		if !ww.freshAt.IsZero() {
+			ww.health.fresh(ww.freshAt)
+			ww.freshAt = time.Time{}
+		}
+		if !time.Now().Before(ww.nextCanary) {
+			ww.sendCanary(ctx)
+			continue
+		}
+		resync := ww.lastReset.Add(ww.s.opts.ResyncInterval)
+		if poll := ww.lastReset.Add(feedPollInterval); ww.health.down != nil && poll.Before(resync) {
+			resync = poll
+		}
+		ping := lastHeard.Add(ww.s.pingInterval)
+		deadline := resync
+		for _, t := range []time.Time{ping, ww.nextCanary} {
+			if t.Before(deadline) {
+				deadline = t
 			}
 		}
-		if err := ww.update(ctx); err != nil {
-			return err
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		err := ww.conn.PgConn().WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			lastHeard = time.Now()
+		case !pgconn.Timeout(err) || ww.conn.IsClosed():
+			return fmt.Errorf("waiting for notifications: %w", err)
+		case !time.Now().Before(resync):
+			if err := ww.reset(ctx); err != nil {
+				return err
+			}
+			lastHeard = time.Now()
+		case !time.Now().Before(ping):
+			if err := ww.ping(ctx); err != nil {
+				return fmt.Errorf("checking the connection: %w", err)
+			}
+			lastHeard = time.Now()
 		}
+		// Otherwise the canary is due; the loop sends it.
 	}
+}
+
+// sendCanary judges the previous canary (it should have come back by
+// now), sends the next through the pool and reads the triggers' state. A
+// canary that cannot be sent within the interval (the pool busy, the
+// database away) counts as one that did not come back; the listening
+// connection notices a lost server by itself.
+func (ww *watcher) sendCanary(ctx context.Context) {
+	now := time.Now()
+	ww.nextCanary = now.Add(ww.s.opts.CanaryInterval)
+	if ww.sent > ww.heard {
+		ww.canaryErr = fmt.Errorf("the feed's canary notification sent %v ago has not come back (behind a transaction-pooling proxy? give the store a direct connection)",
+			now.Sub(ww.sentAt).Round(time.Millisecond))
+	}
+	qctx, cancel := context.WithTimeout(ctx, max(ww.s.opts.CanaryInterval, time.Second))
+	defer cancel()
+	var one int64
+	var disabled []string
+	if err := ww.s.pool.QueryRow(qctx, canaryQuery, ww.canary, strconv.FormatInt(ww.sent+1, 10)).Scan(&one, &disabled); err != nil {
+		if ctx.Err() == nil {
+			ww.canaryErr = fmt.Errorf("sending the feed's canary: %w", err)
+			ww.health.set(cmp.Or(ww.triggers, ww.canaryErr))
+		}
+		return
+	}
+	ww.sent++
+	ww.sentAt = now
+	ww.triggers = nil
+	if len(disabled) > 0 {
+		ww.triggers = fmt.Errorf("jwtgate's triggers %s are disabled (pg_trigger.tgenabled); enable them with ALTER TABLE … ENABLE TRIGGER", strings.Join(disabled, ", "))
+	}
+	ww.health.set(cmp.Or(ww.triggers, ww.canaryErr))
+}
+
+// canaryBack handles this connection's canary coming back: the feed
+// delivers, and, with every trigger enabled, everything committed before
+// the canary was sent has been delivered before it.
+func (ww *watcher) canaryBack(payload string) {
+	seq, err := strconv.ParseInt(payload, 10, 64)
+	if err != nil || seq != ww.sent {
+		return // an older canary; the newest one counts
+	}
+	ww.heard, ww.canaryErr = seq, nil
+	if ww.triggers == nil {
+		ww.freshAt = ww.sentAt
+	}
+	ww.health.set(ww.triggers)
 }
 
 // exec runs sql (no arguments) within watchQueryTimeout.
@@ -173,6 +302,7 @@ func (ww *watcher) ping(ctx context.Context) error {
 // come from changes its snapshot missed, so they stay pending.
 func (ww *watcher) reset(ctx context.Context) error {
 	ww.pending = nil
+	start := time.Now()
 	qctx, cancel := context.WithTimeout(ctx, fullReadTimeout)
 	defer cancel()
 	rows, err := ww.conn.Query(qctx, stateQuery(""))
@@ -201,6 +331,7 @@ func (ww *watcher) reset(ctx context.Context) error {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)
 	}
 	ww.lastReset = time.Now()
+	ww.health.fresh(start) // the snapshot has every change committed before start
 	return nil
 }
 

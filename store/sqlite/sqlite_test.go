@@ -375,3 +375,23 @@ func TestWatchNoLeak(t *testing.T) {
 	}
 	storetest.WaitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestWatchFresh: each successful poll confirms the watcher fresh as of
+// its start (store.FeedObserver), and a failing poll does not.
+func TestWatchFresh(t *testing.T) {
+	s, path := watchStore(t)
+	_, w := watchSiva(t, s)
+	mark := time.Now()
+	storetest.WaitFor(t, "a poll to confirm the watcher fresh", func() bool { return w.FreshAt().After(mark) })
+	rawExec(t, path, `ALTER TABLE auth_user RENAME TO auth_user_away; INSERT INTO jwtgate_user_change (user_id, changed_at) VALUES (1, '2026-01-01 00:00:00.000')`)
+	storetest.WaitFor(t, "an error report", func() bool { return len(w.Errors()) > 0 })
+	time.Sleep(100 * time.Millisecond)
+	stale := w.FreshAt()
+	time.Sleep(200 * time.Millisecond)
+	if got := w.FreshAt(); !got.Equal(stale) {
+		t.Errorf("freshness confirmed while the polls fail: %v after %v", got, stale)
+	}
+	if h := w.Health(); len(h) != 0 {
+		t.Errorf("FeedHealth calls %v from a polling store", h)
+	}
+}

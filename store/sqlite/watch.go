@@ -30,13 +30,20 @@ const (
 // ResyncInterval, when the feed has a gap (rows pruned before this watcher
 // read them), and once the database answers again after an error, it does
 // a full Reset instead. Errors are reported to w.Error and retried with a
-// backoff of up to about two seconds.
+// backoff of up to about two seconds. A store.FeedObserver is told after
+// each successful poll that it is fresh as of the poll's start.
 func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
 	f := &feed{s: s, w: w}
 	defer f.disconnect()
+	obs, _ := w.(store.FeedObserver)
 	var backoff time.Duration
 	for {
+		start := time.Now()
 		err := f.step(ctx)
+		if err == nil && f.synced && obs != nil {
+			// Every commit before start has been read.
+			obs.Fresh(start)
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -27,9 +27,44 @@ type Watcher struct {
 	resets  [][]store.UserState
 	updates []Update
 	errs    []error
+	fresh   time.Time
+	health  []error // FeedHealth calls, in order
 }
 
-var _ store.UserWatcher = (*Watcher)(nil)
+var (
+	_ store.UserWatcher  = (*Watcher)(nil)
+	_ store.FeedObserver = (*Watcher)(nil)
+)
+
+// Fresh records the latest freshness confirmation.
+func (w *Watcher) Fresh(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if at.After(w.fresh) {
+		w.fresh = at
+	}
+}
+
+// FeedHealth records a change of the feed's state.
+func (w *Watcher) FeedHealth(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.health = append(w.health, err)
+}
+
+// FreshAt returns the latest time Fresh confirmed (zero: none yet).
+func (w *Watcher) FreshAt() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fresh
+}
+
+// Health returns the FeedHealth calls so far (nil: the feed works again).
+func (w *Watcher) Health() []error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]error(nil), w.health...)
+}
 
 // Load records a Load call (as "reset") with the list it read whole; a
 // list that ended in an error is not recorded.
