@@ -23,7 +23,7 @@ as_root() {
 }
 
 # --- Debian packages -------------------------------------------------------
-debs=(python3-djangorestframework-simplejwt python3-psycopg2 gunicorn python3-argon2 python3-bcrypt python3-jwt python3-cryptography postgresql-client nginx)
+debs=(python3-djangorestframework-simplejwt python3-psycopg2 gunicorn python3-argon2 python3-bcrypt python3-jwt python3-cryptography postgresql-client nginx pgbouncer)
 missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
