@@ -74,6 +74,18 @@ func TestAuthAssertion(t *testing.T) {
 	if claims["sub"] != "1" || claims["username"] != "siva" || claims["jti"] != access.JTI || claims["token_type"] != "identity" {
 		t.Errorf("claims %v", claims)
 	}
+	// A Connection header naming it cannot make the proxy drop the
+	// gateway's assertion, and a trailer cannot carry one.
+	r := caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token})
+	r.Header["Connection"] = []string{"keep-alive, x_jwtgate_assertion, X-JWTGATE-ASSERTION"}
+	r.Trailer = http.Header{"X-Jwtgate-Assertion": {"forged"}}
+	next := &recordNext{}
+	if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil {
+		t.Fatal(err)
+	}
+	if c := next.header["Connection"]; len(c) != 1 || c[0] != "keep-alive" || r.Trailer != nil || next.header.Get("X-Jwtgate-Assertion") != a {
+		t.Errorf("Connection %q, trailers %v, assertion kept %v", c, r.Trailer, next.header.Get("X-Jwtgate-Assertion") == a)
+	}
 	// Reused for the same token; a client without a token gets none.
 	if again := serve(map[string]string{"Authorization": "Bearer " + access.Token}).Get("X-Jwtgate-Assertion"); again != a {
 		t.Error("the assertion was made again for the same token")
@@ -85,7 +97,7 @@ func TestAuthAssertion(t *testing.T) {
 	// Forward auth: the assertion is among the headers to copy.
 	h.ForwardAuth = true
 	w := httptest.NewRecorder()
-	r := caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token, "X-Original-Method": "GET"})
+	r = caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token, "X-Original-Method": "GET"})
 	if err := h.ServeHTTP(w, r, caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })); err != nil || w.Code != 200 {
 		t.Fatalf("forward auth: %v %d", err, w.Code)
 	}
