@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -239,15 +240,27 @@ func retryMigrate(ctx context.Context, s store.Store, log *zap.Logger) bool {
 	}
 }
 
-// loggingWatcher logs the feed's failures once per failure streak.
+// loggingWatcher logs the feed's failures once per failure streak, and
+// hands the memory a large Load leaves behind back to the system.
 type loggingWatcher struct {
 	*userindex.Index
 	log    *zap.Logger
 	failed bool
 }
 
+// bigLoad is the number of users from which a Load returns the memory it
+// freed to the system at once.
+const bigLoad = 100_000
+
 func (w *loggingWatcher) Load(all iter.Seq2[store.UserState, error]) {
 	w.Index.Load(all)
+	if w.Index.Len() >= bigLoad {
+		// Reading every user leaves garbage of the index's size (the
+		// rows' strings, the replaced index), which the heap would
+		// otherwise keep as headroom; a full collection now (rare: start
+		// and each periodic resync) returns it, so the RSS is the index's.
+		debug.FreeOSMemory()
+	}
 	if w.failed && w.Index.Err() == nil {
 		w.log.Info("user feed recovered", zap.Int("users", w.Index.Len()))
 		w.failed = false

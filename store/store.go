@@ -67,7 +67,12 @@ type UserSummary struct {
 // can tell a token from before a password change without reading the
 // password; two hashes share it with a chance of 2⁻⁶⁴.
 func PasswordFingerprint(encoded string) uint64 {
-	sum := md5.Sum([]byte(encoded))
+	return PasswordFingerprintBytes([]byte(encoded))
+}
+
+// PasswordFingerprintBytes is PasswordFingerprint of the password's bytes.
+func PasswordFingerprintBytes(encoded []byte) uint64 {
+	sum := md5.Sum(encoded)
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
