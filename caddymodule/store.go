@@ -246,20 +246,26 @@ type loggingWatcher struct {
 	*userindex.Index
 	log    *zap.Logger
 	failed bool
+	freed  time.Time // the last debug.FreeOSMemory after a Load
 }
 
 // bigLoad is the number of users from which a Load returns the memory it
-// freed to the system at once.
-const bigLoad = 100_000
+// freed to the system at once, and freeEvery how often at most.
+const (
+	bigLoad   = 100_000
+	freeEvery = 5 * time.Minute
+)
 
 func (w *loggingWatcher) Load(all iter.Seq2[store.UserState, error]) {
 	w.Index.Load(all)
-	if w.Index.Len() >= bigLoad {
+	if w.Index.Len() >= bigLoad && time.Since(w.freed) >= freeEvery {
 		// Reading every user leaves garbage of the index's size (the
 		// rows' strings, the replaced index), which the heap would
-		// otherwise keep as headroom; a full collection now (rare: start
-		// and each periodic resync) returns it, so the RSS is the index's.
+		// otherwise keep as headroom; a full collection now returns it,
+		// so the RSS is the index's. At most once per freeEvery: while
+		// the push feed is down every user is read each second.
 		debug.FreeOSMemory()
+		w.freed = time.Now()
 	}
 	if w.failed && w.Index.Err() == nil {
 		w.log.Info("user feed recovered", zap.Int("users", w.Index.Len()))
