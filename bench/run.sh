@@ -5,9 +5,11 @@
 #   - the proxy table: A the upstream alone, B stock Caddy reverse_proxy
 #     (tuned as the gateway's), C jwtgate with a valid Bearer token on a
 #     required route, D jwtgate with an invalid one, E jwtgate with a valid
-#     token and the signed identity assertion on; at 1 and 64 connections,
-#     interleaved A B C D E per round; and the ratios C/B, D/B, E/C;
-#   - CPU profiles (pprof top) of B and C at 64 connections;
+#     token and the signed identity assertion on, G the same gateway
+#     Caddyfile with every jwt_auth removed (routes, handles, matchers and
+#     jwt_endpoints kept); at 1 and 64 connections, interleaved A B C D E G
+#     per round; and the ratios C/B, D/B, E/C, C/G;
+#   - CPU profiles (pprof top) of B, C and G at 64 connections;
 #   - the login storm: proxied p99 alone and while obtain is flooded;
 #   - forward auth: nginx alone against nginx with auth_request to jwtgate;
 #   - the token routes (refresh with and without rotation+blacklist on
@@ -21,7 +23,7 @@
 #
 # Environment (defaults of the full run):
 #   DURATION=5s           each load (whole seconds)
-#   PROXY_ROUNDS=5        interleaved rounds of A B C D E
+#   PROXY_ROUNDS=5        interleaved rounds of A B C D E G
 #   ROUNDS=3              interleaved rounds of the storm and the token routes
 #   OBTAIN_DURATION=12s   each obtain load (a login is a fraction of a second)
 #   TOKEN_CONNS=16        connections for refresh and verify
@@ -284,6 +286,30 @@ check 200 -H "Authorization: Bearer $ACCESS" "$C_URL/healthz"
 check 401 -H "Authorization: Bearer $INVALID" "$C_URL/healthz"
 check 401 "$C_URL/healthz"
 
+# G: the gateway's Caddyfile with every jwt_auth directive (and its block)
+# removed, so that C − G is what jwt_auth itself costs.
+NOAUTH_CADDYFILE=$WORK/noauth.Caddyfile
+awk '
+	skip != "" { if ($0 == skip) skip = ""; next }
+	/^[ \t]*jwt_auth( |$)/ {
+		if ($0 ~ /\{$/) { match($0, /^[ \t]*/); skip = substr($0, 1, RLENGTH) "}" }
+		next
+	}
+	{ print }' bench/gateway.Caddyfile >"$NOAUTH_CADDYFILE"
+! grep -v '^[[:space:]]*#' "$NOAUTH_CADDYFILE" | grep -q jwt_auth || die "jwt_auth left in $NOAUTH_CADDYFILE"
+port G_PORT
+port G_ADMIN
+log "G: the gateway's Caddyfile without jwt_auth on 127.0.0.1:$G_PORT"
+gateway_env noauth "$G_PORT" "$G_ADMIN" "" false "$PASSWORD_ITERATIONS"
+mkdir -p "$WORK/noauth"
+env "${GW_ENV[@]}" "$BIN/caddy" run --config "$NOAUTH_CADDYFILE" --adapter caddyfile >"$LOG/noauth.log" 2>&1 &
+G_PID=$!
+PIDS+=("$G_PID")
+G_URL=http://127.0.0.1:$G_PORT
+wait_http "$G_URL/healthz" || die "G did not start: $(tail -5 "$LOG/noauth.log")"
+check 200 -H "Authorization: Bearer $ACCESS" "$G_URL/healthz"
+check 200 "$G_URL/healthz"
+
 # --- measuring --------------------------------------------------------------
 # SRV_PIDS: the processes whose CPU and RSS a load reports; UP_PIDS: the
 # upstream's (proxy loads only).
@@ -363,11 +389,13 @@ A_URL=http://127.0.0.1:$UP_PORT/healthz
 B_URL=http://127.0.0.1:$B_PORT/healthz
 C_PATH_URL=$C_URL/healthz
 E_PATH_URL=$C_URL/asserted/healthz
+G_PATH_URL=$G_URL/healthz
 proxy_load() { # SCENARIO CONNS ROUND DURATION
 	case $1 in
 	A) SRV_PIDS=("$UP_PID") UP_PIDS=() ;;
 	B) SRV_PIDS=("$B_PID") UP_PIDS=("$UP_PID") ;;
 	C | D | E) SRV_PIDS=("$C_PID") UP_PIDS=("$UP_PID") ;;
+	G) SRV_PIDS=("$G_PID") UP_PIDS=("$UP_PID") ;;
 	esac
 	case $1 in
 	A) measure proxy A upstream "$2" "$3" "$4" get.lua "$A_URL" ;;
@@ -375,28 +403,34 @@ proxy_load() { # SCENARIO CONNS ROUND DURATION
 	C) measure proxy C jwtgate "$2" "$3" "$4" get.lua "$C_PATH_URL" BEARER="$ACCESS" ;;
 	D) measure proxy D jwtgate "$2" "$3" "$4" get.lua "$C_PATH_URL" BEARER="$INVALID" ;;
 	E) measure proxy E jwtgate "$2" "$3" "$4" get.lua "$E_PATH_URL" BEARER="$ACCESS" ;;
+	G) measure proxy G noauth "$2" "$3" "$4" get.lua "$G_PATH_URL" BEARER="$ACCESS" ;;
 	esac
 }
 if section proxy; then
-log "warming up A B C D E (1 s each at 64 connections, not recorded)"
+log "warming up A B C D E G (1 s each at 64 connections, not recorded)"
 wrk_run 64 1s get.lua "$A_URL" "$LOG/warmup-A.txt"
 wrk_run 64 1s get.lua "$B_URL" "$LOG/warmup-B.txt"
 wrk_run 64 1s get.lua "$C_PATH_URL" "$LOG/warmup-C.txt" BEARER="$ACCESS"
 wrk_run 64 1s get.lua "$C_PATH_URL" "$LOG/warmup-D.txt" BEARER="$INVALID"
 wrk_run 64 1s get.lua "$E_PATH_URL" "$LOG/warmup-E.txt" BEARER="$ACCESS"
-log "A B C D E: $PROXY_ROUNDS rounds × (1, 64 connections) × $DURATION"
+wrk_run 64 1s get.lua "$G_PATH_URL" "$LOG/warmup-G.txt" BEARER="$ACCESS"
+log "A B C D E G: $PROXY_ROUNDS rounds × (1, 64 connections) × $DURATION"
 for r in $(seq 1 "$PROXY_ROUNDS"); do
 	for c in 1 64; do
-		for s in A B C D E; do proxy_load "$s" "$c" "$r" "$DURATION"; done
+		for s in A B C D E G; do proxy_load "$s" "$c" "$r" "$DURATION"; done
 	done
 done
 fi
 
-# --- CPU profiles of B and C at 64 connections ------------------------------
+# --- CPU profiles of B, C and G at 64 connections ---------------------------
 if [ "$PROFILE" = 1 ] && section proxy; then
 	PROF_S=$DUR_S
-	for s in B C; do
-		if [ $s = B ]; then admin=$B_ADMIN url=$B_URL tok=; else admin=$C_ADMIN url=$C_PATH_URL tok=$ACCESS; fi
+	for s in B C G; do
+		case $s in
+		B) admin=$B_ADMIN url=$B_URL tok= ;;
+		C) admin=$C_ADMIN url=$C_PATH_URL tok=$ACCESS ;;
+		G) admin=$G_ADMIN url=$G_PATH_URL tok=$ACCESS ;;
+		esac
 		log "profiling $s for ${PROF_S}s at 64 connections (Caddy's admin /debug/pprof/profile)"
 		WRK_BG=1 wrk_run 64 "$((PROF_S + 2))s" get.lua "$url" "$LOG/wrk-profile-$s.txt" BEARER="$tok"
 		wpid=$WRK_PID
@@ -674,7 +708,7 @@ T1=$(date +%s)
 	echo
 	"$BIN/benchreport" "$RESULTS" "$META"
 	if [ "$PROFILE" = 1 ]; then
-		for s in B C; do
+		for s in B C G; do
 			[ -s "$WORK/pprof-top-$s.txt" ] || continue
 			echo
 			echo "### CPU profile of $s at 64 connections (go tool pprof -top, ${DUR_S}s)"

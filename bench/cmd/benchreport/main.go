@@ -145,6 +145,8 @@ type report struct {
 	// figures the targets section reads
 	cb64, cb1     stat
 	ec64, ec1     stat // E/C: the identity assertion on / off
+	cg64, cg1     stat // C/G: jwt_auth on / removed
+	cgCPU64       stat // C − G CPU µs per request at 64 connections
 	refreshRatios map[string]stat
 	obtainVsRaw   stat
 	haveObtain    bool
@@ -259,6 +261,7 @@ var proxyNames = map[string]string{
 	"C": "C jwtgate, valid token",
 	"D": "D jwtgate, invalid token (401)",
 	"E": "E jwtgate, valid token, identity assertion",
+	"G": "G the same Caddyfile without jwt_auth",
 }
 
 func (r *report) proxy() {
@@ -267,13 +270,13 @@ func (r *report) proxy() {
 		return
 	}
 	rounds := int(maxOf(all, func(l load) float64 { return float64(l.round) }))
-	fmt.Printf("### Proxy: A upstream, B stock reverse_proxy, C jwtgate valid token, D invalid token, E valid token with the identity assertion\n\n")
-	fmt.Printf("%d rounds, interleaved A B C D E at each connection count; %s per load; median [min–max] over the rounds.\n", rounds, r.meta["DURATION"])
-	fmt.Printf("CPU/req is the serving process's user+system time per request (A: the upstream; B, C, D, E: Caddy), up CPU/req the upstream's; RSS the serving process's largest after a load.\n\n")
+	fmt.Printf("### Proxy: A upstream, B stock reverse_proxy, C jwtgate valid token, D invalid token, E valid token with the identity assertion, G the gateway's Caddyfile without jwt_auth\n\n")
+	fmt.Printf("%d rounds, interleaved A B C D E G at each connection count; %s per load; median [min–max] over the rounds.\n", rounds, r.meta["DURATION"])
+	fmt.Printf("CPU/req is the serving process's user+system time per request (A: the upstream; B, C, D, E, G: Caddy), up CPU/req the upstream's; RSS the serving process's largest after a load.\n\n")
 	fmt.Println("| scenario | conns | requests/s | p50 µs | p99 µs | CPU µs/req | up CPU µs/req | RSS MB | errors |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, c := range []int{1, 64} {
-		for _, n := range []string{"A", "B", "C", "D", "E"} {
+		for _, n := range []string{"A", "B", "C", "D", "E", "G"} {
 			ls := r.select_("proxy", n, "", c)
 			if len(ls) == 0 {
 				continue
@@ -316,10 +319,12 @@ func (r *report) proxy() {
 	row("C/B CPU per request", "C", "B", load.cpuPerReq, "%.3f")
 	row("D/B CPU per request", "D", "B", load.cpuPerReq, "%.3f")
 	row("E/C CPU per request", "E", "C", load.cpuPerReq, "%.3f")
+	r.cg1, r.cg64 = row("C/G requests/s (jwt_auth on / removed)", "C", "G", load.rps, "%.3f")
+	row("C/G CPU per request", "C", "G", load.cpuPerReq, "%.3f")
 	// what jwt_auth adds, in µs of CPU per request
-	diff := func(c int) stat {
+	diff := func(base string, c int) stat {
 		b := map[int]load{}
-		for _, l := range r.select_("proxy", "B", "", c) {
+		for _, l := range r.select_("proxy", base, "", c) {
 			b[l.round] = l
 		}
 		var xs []float64
@@ -330,7 +335,9 @@ func (r *report) proxy() {
 		}
 		return summarise(xs)
 	}
-	fmt.Printf("| C − B CPU µs per request | %s | %s |\n\n", diff(1).fmtRange("%+.1f"), diff(64).fmtRange("%+.1f"))
+	fmt.Printf("| C − B CPU µs per request | %s | %s |\n", diff("B", 1).fmtRange("%+.1f"), diff("B", 64).fmtRange("%+.1f"))
+	r.cgCPU64 = diff("G", 64)
+	fmt.Printf("| C − G CPU µs per request | %s | %s |\n\n", diff("G", 1).fmtRange("%+.1f"), r.cgCPU64.fmtRange("%+.1f"))
 }
 
 // forwardAuth prints nginx alone (N) against nginx asking jwtgate's
@@ -556,6 +563,10 @@ func (r *report) targets() {
 	fmt.Println("|---|---|---|")
 	if r.cb64.ok() {
 		fmt.Printf("| C/B ≥ 0.95 at 64 connections (median of rounds) | %s (1 conn: %s) | %s |\n", r.cb64.fmtRange("%.3f"), r.cb1.fmtRange("%.3f"), verdict(r.cb64.med >= 0.95))
+	}
+	if r.cg64.ok() {
+		fmt.Printf("| C/G ≥ 0.97 at 64 connections: jwt_auth on / removed from the same Caddyfile (median of rounds) | %s (1 conn: %s) | %s |\n", r.cg64.fmtRange("%.3f"), r.cg1.fmtRange("%.3f"), verdict(r.cg64.med >= 0.97))
+		fmt.Printf("| C − G ≤ 4 µs of Caddy's CPU per request at 64 connections | %s | %s |\n", r.cgCPU64.fmtRange("%+.1f"), verdict(r.cgCPU64.med <= 4))
 	}
 	if r.ec64.ok() {
 		fmt.Printf("| E/C ≥ 0.95 at 64 connections: the identity assertion on / off (median of rounds) | %s (1 conn: %s) | %s |\n", r.ec64.fmtRange("%.3f"), r.ec1.fmtRange("%.3f"), verdict(r.ec64.med >= 0.95))
