@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the expected JSON of the adapt 
 
 // exampleEnv are the variables the example Caddyfile reads at adapt time;
 // the golden JSON is for all of them unset.
-var exampleEnv = []string{"JWTGATE_ADDR", "JWTGATE_ADMIN", "UPSTREAM_ADDR", "ACCESS_TOKEN_LIFETIME",
+var exampleEnv = []string{"JWTGATE_BIND", "JWTGATE_PORT", "JWTGATE_ADMIN", "UPSTREAM_ADDR", "ACCESS_TOKEN_LIFETIME",
 	"REFRESH_TOKEN_LIFETIME", "ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION", "SIMPLEJWT_COMPAT",
 	"REFRESH_TOKEN_REUSE_INTERVAL"}
 

@@ -486,3 +486,15 @@ http://{$JWTGATE_ADDR} {
 	harness.Expect(t, "users/ with users on", harness.Do(t, "GET", g.URL+"/userprofiles/users/", nil, harness.Bearer(access)), 200,
 		`[{"id":1,"username":"siva","email":"siva@example.com"}]`)
 }
+
+// TestExampleAnswersAnyHost: the example's site has no host name, so a
+// request naming another Host (a front proxy's upstream name, localhost)
+// gets the gateway's answers, never Caddy's empty 200 for an unmatched
+// site, which a forward-auth front proxy would read as "allow".
+func TestExampleAnswersAnyHost(t *testing.T) {
+	g := harness.StartGateway(t, harness.GatewayOptions{})
+	for _, host := range []string{"localhost", "jwtgate", "example.org:8080"} {
+		r := harness.Do(t, "POST", g.URL+"/movieapi/movie/1/review-create/", nil, "Host: "+host)
+		harness.Expect(t, "a write without a token, Host "+host, r, 401, `{"detail":"Authentication credentials were not provided."}`)
+	}
+}

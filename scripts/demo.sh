@@ -19,6 +19,11 @@ cd "$(dirname "$0")/.."
 export JWTGATE_ADDR="${JWTGATE_ADDR:-127.0.0.1:8080}"
 export JWTGATE_ADMIN="${JWTGATE_ADMIN:-127.0.0.1:2019}"
 export UPSTREAM_ADDR="${UPSTREAM_ADDR:-127.0.0.1:9000}"
+# The example Caddyfile listens on JWTGATE_BIND:JWTGATE_PORT.
+JWTGATE_BIND="${JWTGATE_ADDR%:*}"
+JWTGATE_BIND="${JWTGATE_BIND#[}"
+export JWTGATE_BIND="${JWTGATE_BIND%]}"
+export JWTGATE_PORT="${JWTGATE_ADDR##*:}"
 
 # taken PORT: something listens on PORT, on any address.
 taken() {

@@ -176,7 +176,9 @@ func GatewayEnv(t testing.TB, o *GatewayOptions) (env []string, addr, admin stri
 		"HOME":            o.DataDir,
 		"XDG_DATA_HOME":   o.DataDir,
 		"XDG_CONFIG_HOME": o.DataDir,
-		"JWTGATE_ADDR":    addr,
+		"JWTGATE_ADDR":    addr, // tests' own Caddyfiles
+		"JWTGATE_BIND":    "127.0.0.1",
+		"JWTGATE_PORT":    addr[strings.LastIndexByte(addr, ':')+1:],
 		"JWTGATE_ADMIN":   admin,
 		"UPSTREAM_ADDR":   o.Upstream,
 		"JWT_SIGNING_KEY": TestSigningKey,
@@ -476,7 +478,11 @@ func DoWith(c *http.Client, method, url string, body io.Reader, headers ...strin
 	}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		if k, v = strings.TrimSpace(k), strings.TrimSpace(v); strings.EqualFold(k, "Host") {
+			req.Host = v // net/http sends req.Host, not a Host header
+			continue
+		}
+		req.Header.Add(k, v)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
