@@ -256,8 +256,8 @@ func TestMigrateKeepsExistingTables(t *testing.T) {
 	must(t, "Migrate", s.Migrate(ctx))
 	after, ours := withoutJwtgate(dumpSchema(t, db, "public.auth_user"))
 	sameStatements(t, "the existing auth_user before and after Migrate", after, before)
-	if len(ours) != 6 {
-		t.Errorf("%d jwtgate objects on the existing auth_user, want 6 (five triggers, the index on lower(email))", len(ours))
+	if len(ours) != 7 {
+		t.Errorf("%d jwtgate objects on the existing auth_user, want 7 (five triggers, the indexes on lower(email) and lower(username))", len(ours))
 	}
 	u, err := s.CreateUser(ctx, store.User{Password: "!", Username: "siva", IsActive: true, DateJoined: time.Now()}, store.CreateUserOptions{})
 	must(t, "CreateUser on an identity column", err)

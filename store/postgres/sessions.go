@@ -204,30 +204,51 @@ func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh st
 	return nil
 }
 
+// rotateQuery is RotateSession as one statement, so a rotation costs one
+// round trip (pgx prepares it once per connection). $1–$5 are old's
+// outstanding row, $6 the blacklisting time, $7 and $8 the session's last
+// refresh and expiry, $9 whether to blacklist old, $10–$14 next's row
+// (its jti empty: none).
+//
+// With $9 old's outstanding row is got or created (ins, tok: a row this
+// statement inserts is not in its snapshot, hence the union), and
+// blacklisted; the unique token_id decides between concurrent rotations
+// of one token (bl is empty for all but one), and only the one that
+// blacklisted it goes on to mark the session (rotated_jti, which the
+// blacklist trigger reads when the statement ends, so the session lives
+// on) and record next. Without $9 bl is not consulted.
+const rotateQuery = `WITH ins AS (
+    INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti)
+    SELECT $1::text, $2::timestamptz, $3::timestamptz, $4::integer, $5::varchar WHERE $9::boolean
+    ON CONFLICT (jti) DO NOTHING RETURNING id
+), tok AS (
+    (SELECT id FROM ins UNION ALL SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $5 AND $9) LIMIT 1
+), bl AS (
+    INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) SELECT id, $6::timestamptz FROM tok
+    ON CONFLICT (token_id) DO NOTHING RETURNING id
+), ok AS (
+    SELECT NOT $9 OR EXISTS (SELECT 1 FROM bl) AS ok
+), sess AS (
+    UPDATE jwtgate_session SET rotated_jti = CASE WHEN $9 THEN $5 ELSE rotated_jti END,
+        last_refreshed_at = $7::bigint, expires_at = GREATEST(expires_at, $8::bigint)
+    WHERE id = left($5, 16) AND revoked_at IS NULL AND (SELECT ok FROM ok)
+), nxt AS (
+    INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti)
+    SELECT $10::text, $11::timestamptz, $12::timestamptz, $13::integer, $14::varchar WHERE $14 <> '' AND (SELECT ok FROM ok)
+)
+SELECT ok FROM ok`
+
 // RotateSession marks old as rotated in its session, blacklists it and
-// records next, in one transaction.
+// records next, in one statement (rotateQuery).
 func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE jwtgate_session SET rotated_jti = CASE WHEN $4 THEN $1 ELSE rotated_jti END, last_refreshed_at = $2, expires_at = GREATEST(expires_at, $3) WHERE id = left($1, 16) AND revoked_at IS NULL`,
-			old.JTI, at.Unix(), expires, blacklist); err != nil {
-			return err
-		}
-		if blacklist {
-			if err := blacklistTx(ctx, tx, old, at); err != nil {
-				return err
-			}
-		}
-		if next.JTI == "" {
-			return nil
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5)`, outstandingArgs(next)...)
-		return err
-	})
-	switch {
-	case errors.Is(err, store.ErrAlreadyBlacklisted):
-		return err
-	case err != nil:
+	args := append(outstandingArgs(old), utcMicro(at), at.Unix(), expires, blacklist)
+	args = append(args, outstandingArgs(next)...)
+	var ok bool
+	if err := s.pool.QueryRow(ctx, rotateQuery, args...).Scan(&ok); err != nil {
 		return s.fail(err, "rotating token %q", old.JTI)
+	}
+	if !ok {
+		return store.ErrAlreadyBlacklisted
 	}
 	return nil
 }

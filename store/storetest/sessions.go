@@ -186,3 +186,34 @@ func testRevocationFeed(t *testing.T, f Factory) {
 		}
 	}
 }
+
+// testRotateRace: of 16 concurrent rotations with blacklisting of one
+// refresh token, through two handles, exactly one succeeds and its session
+// lives on; a rotation of a token never recorded (issued before the
+// blacklist app, or by another system) records and blacklists it once.
+func testRotateRace(t *testing.T, f Factory) {
+	s := f.New(t)
+	other := f.Another(t, s)
+	c := ctx(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	siva := mustCreate(t, s, newUser("siva"))
+	for _, recorded := range []bool{true, false} {
+		sid := map[bool]string{true: "00000000000000c1", false: "00000000000000c2"}[recorded]
+		old := startSession(t, s, siva, sid, now)
+		if !recorded {
+			old = tok(sessionJTI(sid, 7), &siva.ID, &now, now.Add(24*time.Hour))
+		}
+		errs := race(16, func(i int) error {
+			h := s
+			if i%2 == 1 {
+				h = other
+			}
+			next := tok(sessionJTI(sid, 100+i), &siva.ID, &now, now.Add(48*time.Hour))
+			return h.RotateSession(c, old, next, now, now.Add(48*time.Hour).Unix(), true)
+		})
+		exactlyOneNil(t, fmt.Sprintf("16 concurrent rotations of one token (recorded %v)", recorded), errs, store.ErrAlreadyBlacklisted)
+		if bl, ended := refreshState(t, s, old.JTI); !bl || ended {
+			t.Errorf("rotated token (recorded %v): blacklisted %v, session ended %v; want true, false", recorded, bl, ended)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, f Factory) {
 		{"WatchUsers", testWatchUsers},
 		{"WatchUsersCancel", testWatchUsersCancel},
 		{"Sessions", testSessions},
+		{"RotateRace", testRotateRace},
 		{"RevocationFeed", testRevocationFeed},
 	}
 	for _, tc := range tests {
