@@ -73,7 +73,7 @@
 // events is missing, so a repeated Migrate takes no lock on auth_user.
 // Changes that bypass triggers (session_replication_role = replica, as
 // pg_restore and logical replication use, or disabled triggers) are picked
-// up by the periodic full Reset (Options.ResyncInterval).
+// up by the periodic full Load (Options.ResyncInterval).
 //
 // To remove jwtgate from a database:
 //

@@ -52,7 +52,7 @@ type Options struct {
 	// ConnectTimeout bounds each attempt to open a connection (default 5s).
 	ConnectTimeout time.Duration
 	// ResyncInterval is how often WatchUsers re-reads every user anyway (a
-	// full Reset, as a safety net against changes that bypassed the
+	// full Load, as a safety net against changes that bypassed the
 	// triggers, for example made with session_replication_role = replica).
 	// Default 5 minutes.
 	ResyncInterval time.Duration

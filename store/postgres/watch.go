@@ -17,7 +17,7 @@ import (
 
 const (
 	// maxUpdateBatch is the number of changed users beyond which a full
-	// Reset is cheaper than reading them one batch at a time.
+	// Load is cheaper than reading them one batch at a time.
 	maxUpdateBatch = 1000
 	// watchQueryTimeout bounds each query of WatchUsers, so that a
 	// connection that silently died is noticed.

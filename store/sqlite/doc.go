@@ -53,14 +53,14 @@
 // A watcher polls PRAGMA data_version (which changes when another
 // connection commits), reads the feed past its cursor and re-reads the
 // users it names. Rows older than ten minutes are pruned; a watcher that
-// fell further behind does a full Reset instead.
+// fell further behind does a full Load instead.
 //
 // The triggers write into jwtgate_user_change, so to remove jwtgate from a
 // database drop the four triggers before that table, or every write to
 // auth_user will fail. If a future Django migration rebuilds auth_user
 // (SQLite alters tables by copying them), the triggers go with the old
 // table; the next Migrate creates them again, and until then the periodic
-// Reset keeps watchers correct.
+// Load keeps watchers correct.
 //
 // # Login failure counters
 //

@@ -40,7 +40,7 @@ type Options struct {
 	// PollInterval is how often WatchUsers looks for changes.
 	PollInterval time.Duration
 	// ResyncInterval is how often WatchUsers re-reads every user anyway
-	// (a full Reset, as a safety net).
+	// (a full Load, as a safety net).
 	ResyncInterval time.Duration
 	// MaxOpenConns bounds the connections of the store's pool. Each
 	// WatchUsers call uses one more connection of its own.

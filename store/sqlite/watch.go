@@ -14,7 +14,7 @@ const (
 	// maxBackoff caps the wait between retries after an error.
 	maxBackoff = 2 * time.Second
 	// maxFeedBatch is the number of pending changes beyond which a full
-	// Reset is cheaper than reading the feed.
+	// Load is cheaper than reading the feed.
 	maxFeedBatch = 10000
 )
 
@@ -22,14 +22,14 @@ const (
 // returns ctx.Err(). It runs in the caller's goroutine and starts none of
 // its own; it calls w from that goroutine only.
 //
-// It first reads every user (w.Reset) and remembers the position of the
+// It first reads every user (w.Load) and remembers the position of the
 // change feed. Then, every PollInterval, it asks its own connection for
 // PRAGMA data_version; when another connection has committed since, it
 // reads the new feed rows and calls w.Update for each user they name, with
 // the user's state at that moment (exists false when it is gone). Every
 // ResyncInterval, when the feed has a gap (rows pruned before this watcher
 // read them), and once the database answers again after an error, it does
-// a full Reset instead. Errors are reported to w.Error and retried with a
+// a full Load instead. Errors are reported to w.Error and retried with a
 // backoff of up to about two seconds. A store.FeedObserver is told after
 // each successful poll that it is fresh as of the poll's start.
 func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
@@ -77,7 +77,7 @@ type feed struct {
 	db   *sql.DB
 	conn *sql.Conn
 
-	synced    bool  // a Reset succeeded since the start or the last error
+	synced    bool  // a Load succeeded since the start or the last error
 	cursor    int64 // the last feed seq w has seen
 	version   int64 // data_version when the feed was last read
 	lastReset time.Time

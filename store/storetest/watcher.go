@@ -166,7 +166,7 @@ func WaitForUpdate(t testing.TB, w *Watcher, what string, match func(Update) boo
 }
 
 // Watch runs s.WatchUsers with a new Watcher in another goroutine until the
-// test ends, and waits for its first call, which must be a Reset. At the
+// test ends, and waits for its first call, which must be a Load. At the
 // end of the test it cancels the watch and checks that WatchUsers returned
 // context.Canceled within 2 s.
 func Watch(t testing.TB, s store.Store) *Watcher {
