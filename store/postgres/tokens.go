@@ -38,16 +38,12 @@ func (s *Store) AddOutstanding(ctx context.Context, t store.OutstandingToken) er
 // insert of the same key wait for the first transaction to end: of any
 // number of concurrent calls for one jti, through any number of gateways,
 // exactly one inserts the blacklist row and the others return
-// store.ErrAlreadyBlacklisted. The token's session row is locked first,
-// as RotateSession locks it, so that a logout racing a rotation of the same
-// session waits for it instead of deadlocking in the blacklist trigger.
+// store.ErrAlreadyBlacklisted. Like RotateSession it takes the blacklist
+// row's key before the session row (which the blacklist trigger updates),
+// so a logout racing a rotation of the same token waits for it instead of
+// deadlocking.
 func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM jwtgate_session WHERE id = left($1, 16) FOR UPDATE`, t.JTI); err != nil {
-			return err
-		}
-		return blacklistTx(ctx, tx, t, at)
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return blacklistTx(ctx, tx, t, at) })
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return err
