@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/e2e/internal/harness"
+	"github.com/jwtgate/jwtgate/internal/testenv"
 	_ "github.com/jwtgate/jwtgate/store/sqlite" // the "sqlite" database/sql driver
 )
 
@@ -232,4 +234,45 @@ func TestLoginFailureRowsPruned(t *testing.T) {
 		t.Fatalf("%d login failure rows 20 s after their 2 s window", n)
 	}
 	t.Logf("rows gone %v after the failure", time.Since(start).Round(100*time.Millisecond))
+}
+
+// TestIPv6ClientsKeyedByPrefix (issue 10 items 1 and 3): IPv6 clients are
+// keyed by their /64, so the addresses of one host's /64 share one budget.
+// The test adds three addresses to lo (it needs root; cleaned up after):
+// two in one /64, one in the next. After per_account (5) wrong passwords
+// for siva from the first, the second address of the same /64 is refused
+// with 429 even with the right password; the other /64 still logs in.
+func TestIPv6ClientsKeyedByPrefix(t *testing.T) {
+	addrs := []string{"fd7a:6a77::1", "fd7a:6a77::2", "fd7a:6a77:0:1::1"}
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "JWTGATE_TEST_IPV6", "adding IPv6 addresses to lo needs root")
+	}
+	for _, a := range addrs {
+		if out, err := exec.Command("ip", "-6", "addr", "add", a+"/128", "dev", "lo", "nodad").CombinedOutput(); err != nil {
+			testenv.Missing(t, "JWTGATE_TEST_IPV6", "ip -6 addr add %s dev lo: %v %s (needs iproute2 and IPv6)", a, err, out)
+		}
+		t.Cleanup(func() { exec.Command("ip", "-6", "addr", "del", a+"/128", "dev", "lo").Run() })
+	}
+	g := harness.StartGateway(t, harness.GatewayOptions{Env: map[string]string{"JWTGATE_BIND": "::"}})
+	g.CreateUser(t, "siva", "siva-pass-51e0")
+	base := "http://[" + addrs[0] + "]:" + g.URL[strings.LastIndexByte(g.URL, ':')+1:] + "/userprofiles/api/token/"
+	login := func(from, password string) harness.Response {
+		t.Helper()
+		r, err := harness.DoWith(harness.ClientFrom(from, 1), "POST", base,
+			strings.NewReader(url.Values{"username": {"siva"}, "password": {password}}.Encode()),
+			"Content-Type: application/x-www-form-urlencoded")
+		if err != nil {
+			t.Fatalf("login from %s: %v", from, err)
+		}
+		return r
+	}
+	for range 5 {
+		harness.Expect(t, "a wrong password from "+addrs[0], login(addrs[0], "wrong-pass-4f1c"), 401, harness.NoActiveAccount)
+	}
+	if r := login(addrs[1], "siva-pass-51e0"); r.Status != 429 {
+		t.Errorf("the right password from %s, in the same /64: %d %s, want 429", addrs[1], r.Status, r.Body)
+	}
+	if r := login(addrs[2], "siva-pass-51e0"); r.Status != 200 {
+		t.Errorf("the right password from %s, in another /64: %d %s, want 200", addrs[2], r.Status, r.Body)
+	}
 }
