@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -217,13 +218,17 @@ func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // setIdentity tells the upstream, and later handlers, who the user is.
 // The username header carries the username percent-encoded as UTF-8
 // (usernameValue); the {http.auth.user.username} placeholder holds it as
-// it is.
+// it is. The header values and both placeholders live in one
+// requestIdentity, so a request costs one allocation for them (and one per
+// extra claim header).
 func (a *App) setIdentity(r *http.Request, id *simplejwt.Identity) {
-	uid := strconv.FormatInt(id.User.ID, 10)
+	ri := &requestIdentity{username: id.User.Username}
+	ri.values[0] = ri.formatID(id.User.ID)
 	h := r.Header
-	h[a.identity.userID] = []string{uid}
+	h[a.identity.userID] = ri.values[0:1:1]
 	if a.identity.username != "" {
-		h[a.identity.username] = []string{usernameValue(id.User.Username)}
+		ri.values[1] = usernameValue(id.User.Username)
+		h[a.identity.username] = ri.values[1:2:2]
 	}
 	for i, name := range a.identity.claims {
 		if v := id.Claims[i]; v != "" {
@@ -231,10 +236,38 @@ func (a *App) setIdentity(r *http.Request, id *simplejwt.Identity) {
 		}
 	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("http.auth.user.id", uid)
-		repl.Set("http.auth.user.username", id.User.Username)
+		// Pointer-shaped Stringers: put in an interface without a copy.
+		repl.Set("http.auth.user.id", userIDPlaceholder{ri})
+		repl.Set("http.auth.user.username", usernamePlaceholder{ri})
 	}
 }
+
+// requestIdentity is what setIdentity hands out for one request: the
+// header values (user id, username header) and the raw username. It is
+// never changed after setIdentity returns.
+type requestIdentity struct {
+	values   [2]string
+	username string
+	digits   [20]byte // the user id's decimal digits
+}
+
+// formatID is strconv.FormatInt into ri's own bytes, which nothing writes
+// again, so the string needs no allocation of its own.
+func (ri *requestIdentity) formatID(id int64) string {
+	b := strconv.AppendInt(ri.digits[:0], id, 10)
+	return unsafe.String(&b[0], len(b))
+}
+
+// userIDPlaceholder and usernamePlaceholder are the values of the
+// {http.auth.user.id} and {http.auth.user.username} placeholders (Caddy's
+// replacer prints a fmt.Stringer with its String method).
+type (
+	userIDPlaceholder   struct{ *requestIdentity }
+	usernamePlaceholder struct{ *requestIdentity }
+)
+
+func (p userIDPlaceholder) String() string   { return p.values[0] }
+func (p usernamePlaceholder) String() string { return p.username }
 
 // usernameValue is the username_header value of a username: its UTF-8
 // bytes percent-encoded (RFC 3986) except ASCII letters, digits and
