@@ -304,6 +304,7 @@ type App struct {
 	storeKey  string                   // the pooled store Cleanup lets go of
 	stopPrune func()                   // set by Start: stops the login failure pruner
 	rt        *atomic.Pointer[runtime] // set by Start; a pointer, as App is copied by value in CaddyModule
+	started   chan struct{}            // closed by Start once rt is set
 }
 
 // settings is the App's configuration resolved once, in Provision:
@@ -326,6 +327,24 @@ type runtime struct {
 	service *simplejwt.Service
 }
 
+// runtime returns what Start built. Caddy starts its apps in no fixed
+// order, so during a reload the new config's routes may take a request a
+// moment before this app has started: such a request waits for Start, at
+// most db_timeout, instead of getting a 503. Nil means Start has not run.
+func (a *App) runtime(r *http.Request) *runtime {
+	if rt := a.rt.Load(); rt != nil {
+		return rt
+	}
+	t := time.NewTimer(a.cfg.views.DBTimeout)
+	defer t.Stop()
+	select {
+	case <-a.started:
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	return a.rt.Load()
+}
+
 // CaddyModule returns the Caddy module information.
 func (App) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
@@ -342,6 +361,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger(a)
 	a.rt = new(atomic.Pointer[runtime])
+	a.started = make(chan struct{})
 	var err error
 	if a.cfg, err = a.resolve(caddy.NewReplacer()); err != nil {
 		return err
@@ -514,6 +534,7 @@ func (a *App) Start() error {
 		return err
 	}
 	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service})
+	close(a.started)
 	a.stopPrune = startPruner(a.ctx, h.store, pruneInterval(a.cfg.throttle), a.cfg.views.DBTimeout, a.logger)
 	running.Store(a) // the app the admin endpoint's /jwtgate/sync applies changes to
 	return nil

@@ -228,7 +228,7 @@ const authVar = "jwtgate.authenticated"
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	app := h.app
-	rt := app.rt.Load()
+	rt := app.runtime(r)
 	if rt == nil { // a request before the app's Start
 		return h.refuse(w, r, h.report(r, simplejwt.Unavailable, "not_started"), app.notStarted)
 	}

@@ -154,7 +154,7 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	v, isView := e.routes[p]
 	id, isSession := e.sessionDetail(p)
 	if isView || isSession {
-		rt := e.app.rt.Load()
+		rt := e.app.runtime(r)
 		if rt == nil { // a request before the app's Start
 			return writeError(w, r, e.app.notStarted)
 		}

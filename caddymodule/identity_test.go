@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,5 +166,44 @@ func TestUsernameValue(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { usernameValue("siva") }); n != 0 {
 		t.Errorf("an ASCII username allocates %v times", n)
+	}
+}
+
+// TestRequestWaitsForStart: Caddy starts its apps in no fixed order, so
+// during a reload jwt_auth may see a request before the jwtgate app's
+// Start; the request waits for Start instead of getting a 503, and gets
+// the 503 only when Start does not come within db_timeout.
+func TestRequestWaitsForStart(t *testing.T) {
+	h, codec := newBenchAuth(t, simplejwt.Required)
+	app := h.app
+	built := app.rt.Load()
+	app.rt = new(atomic.Pointer[runtime])
+	app.started = make(chan struct{})
+	app.cfg.views.DBTimeout = 10 * time.Second
+	app.notStarted = simplejwt.ServiceUnavailable(time.Second)
+	_, access, err := codec.NewPair(int64(1), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token}), &recordNext{})
+		done <- w.Code
+	}()
+	time.Sleep(50 * time.Millisecond) // the request is waiting
+	app.rt.Store(built)
+	close(app.started)
+	if code := <-done; code != 200 {
+		t.Errorf("a request that arrived before Start: %d, want 200 once Start ran", code)
+	}
+
+	app.rt = new(atomic.Pointer[runtime])
+	app.started = make(chan struct{})
+	app.cfg.views.DBTimeout = 10 * time.Millisecond
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, caddyRequest("GET", map[string]string{"Authorization": "Bearer " + access.Token}), &recordNext{})
+	if w.Code != 503 {
+		t.Errorf("no Start within db_timeout: %d, want 503", w.Code)
 	}
 }
