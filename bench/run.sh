@@ -227,10 +227,12 @@ PIDS+=("$B_PID")
 wait_http "http://127.0.0.1:$B_PORT/healthz" || die "B did not start: $(tail -5 "$LOG/proxy.log")"
 
 # gateway_env NAME PORT ADMIN DATABASE_URL ROTATE ITERATIONS: the environment
-# of one gateway instance, into the array GW_ENV.
+# of one gateway instance, into the array GW_ENV; its second listener (E's)
+# on ASSERT_PORT.
 gateway_env() {
+	port ASSERT_PORT
 	GW_ENV=(XDG_DATA_HOME="$WORK/$1/data" XDG_CONFIG_HOME="$WORK/$1/config"
-		BENCH_PORT="$2" BENCH_ADMIN_PORT="$3" BENCH_UPSTREAM_PORT="$UP_PORT"
+		BENCH_PORT="$2" BENCH_ADMIN_PORT="$3" BENCH_UPSTREAM_PORT="$UP_PORT" BENCH_ASSERT_PORT="$ASSERT_PORT"
 		DATABASE_URL="$4" JWTGATE_DB_PATH="$WORK/$1/jwtgate.sqlite3" JWT_SIGNING_KEY="$SIGNING_KEY"
 		ASSERTION_KEY_FILE="$ASSERTION_KEY_FILE"
 		ROTATE_REFRESH_TOKENS="$5" BLACKLIST_AFTER_ROTATION="$5" PASSWORD_ITERATIONS="$6")
@@ -266,6 +268,7 @@ log "C/D: jwtgate on 127.0.0.1:$C_PORT (SQLite, no rotation)"
 start_gateway gateway "$C_PORT" "$C_ADMIN" "" false "$PASSWORD_ITERATIONS"
 C_PID=$GW_PID
 C_URL=http://127.0.0.1:$C_PORT
+E_URL=http://127.0.0.1:$ASSERT_PORT
 obtain "$C_URL" bench "$BENCH_PASSWORD"
 REFRESH=$OB_REFRESH ACCESS=$OB_ACCESS
 SIG=${ACCESS##*.}
@@ -285,6 +288,8 @@ check 200 "http://127.0.0.1:$B_PORT/healthz"
 check 200 -H "Authorization: Bearer $ACCESS" "$C_URL/healthz"
 check 401 -H "Authorization: Bearer $INVALID" "$C_URL/healthz"
 check 401 "$C_URL/healthz"
+check 200 -H "Authorization: Bearer $ACCESS" "$E_URL/healthz"
+check 401 "$E_URL/healthz"
 
 # G: the gateway's Caddyfile with every jwt_auth directive (and its block)
 # removed, so that C − G is what jwt_auth itself costs.
@@ -388,7 +393,7 @@ measure() {
 A_URL=http://127.0.0.1:$UP_PORT/healthz
 B_URL=http://127.0.0.1:$B_PORT/healthz
 C_PATH_URL=$C_URL/healthz
-E_PATH_URL=$C_URL/asserted/healthz
+E_PATH_URL=$E_URL/healthz
 G_PATH_URL=$G_URL/healthz
 proxy_load() { # SCENARIO CONNS ROUND DURATION
 	case $1 in
