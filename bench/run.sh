@@ -82,29 +82,10 @@ META=$WORK/meta.env
 LOG=$WORK/log
 CLK_TCK=$(getconf CLK_TCK)
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+. bench/lib.sh
 
-# --- processes: every one is recorded and stopped by its PID ---------------
-PIDS=()
+# --- processes and databases: each stopped or dropped, also on failure ------
 PG_DBS=()
-stop_pid() {
-	local p=$1 i
-	kill -TERM "$p" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	forget "$p"
-}
-# forget PID: a process that has ended (and was waited for).
-forget() {
-	local keep=() q
-	for q in "${PIDS[@]}"; do [ "$q" = "$1" ] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
-}
 cleanup() {
 	local p d
 	for p in "${PIDS[@]}"; do stop_pid "$p"; done
@@ -114,24 +95,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-NEXT_PORT=$((20000 + RANDOM % 20000))
-# port VAR: a free loopback port into VAR.
-port() {
-	while (: >"/dev/tcp/127.0.0.1/$NEXT_PORT") 2>/dev/null; do NEXT_PORT=$((NEXT_PORT + 1)); done
-	printf -v "$1" '%d' "$NEXT_PORT"
-	NEXT_PORT=$((NEXT_PORT + 1))
-}
-
-# wait_http URL: until anything answers (bounded: 20 s).
-wait_http() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" != 000 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # cpu_us PID…: user+system CPU of the processes, in µs.
 cpu_us() {

@@ -61,24 +61,10 @@ LOG=$WORK/log
 RESULTS=$WORK/results.tsv
 PGARGS=(-h 127.0.0.1 -p 5432 -U postgres)
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+. bench/lib.sh
 
 # --- processes and databases: each recorded, stopped or dropped by name ----
-PIDS=()
 DBS=()
-stop_pid() {
-	local p=$1 i keep=() q
-	kill -TERM "$p" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-	PIDS=("${keep[@]}")
-}
 drop_db() {
 	local keep=() d
 	dropdb "${PGARGS[@]}" --if-exists "$1" 2>/dev/null || log "could not drop database $1"
@@ -93,12 +79,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-NEXT_PORT=$((20000 + RANDOM % 20000))
-port() {
-	while (: >"/dev/tcp/127.0.0.1/$NEXT_PORT") 2>/dev/null; do NEXT_PORT=$((NEXT_PORT + 1)); done
-	printf -v "$1" '%d' "$NEXT_PORT"
-	NEXT_PORT=$((NEXT_PORT + 1))
-}
 now_ns() { date +%s%N; }
 
 # --- preflight --------------------------------------------------------------
