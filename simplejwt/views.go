@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -619,67 +618,4 @@ func (s *Service) blacklistRow(raw, jti string, cl *token.Claims, now time.Time)
 		}
 	}
 	return row
-}
-
-// usersPageSize is how many users listUsers reads per query: the view
-// holds one page in memory, never the table.
-var usersPageSize = 500
-
-// listUsers is the tutorial's user_list_view: every user's id, username
-// and email, as a JSON array ordered by id. It reads the table a page at a
-// time (UsersAfter: those three columns, never a password hash) and streams
-// the array; a list of one page is sent whole, with its length. A database
-// fault on the first page is a 503; on a later one the response is
-// aborted, so a client never receives a well-formed partial list.
-func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) *drf.Error {
-	ctx, cancel := s.dbContext(r)
-	page, err := s.store.UsersAfter(ctx, 0, usersPageSize)
-	cancel()
-	if err != nil {
-		return s.dbFault(Users, "list users", err)
-	}
-	sep := byte('[')
-	buf := appendUsers(make([]byte, 0, 64*len(page)+2), &sep, page)
-	if len(page) < usersPageSize {
-		if len(page) == 0 {
-			buf = append(buf, '[')
-		}
-		drf.WriteBody(w, http.StatusOK, append(buf, ']'))
-		return nil
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	for len(page) == usersPageSize {
-		if _, err := w.Write(buf); err != nil {
-			return nil // the client went away
-		}
-		ctx, cancel := s.dbContext(r)
-		page, err = s.store.UsersAfter(ctx, page[len(page)-1].ID, usersPageSize)
-		cancel()
-		if err != nil {
-			s.log.Error("list users: aborting the response", zap.Error(err))
-			panic(http.ErrAbortHandler)
-		}
-		buf = appendUsers(buf[:0], &sep, page)
-	}
-	_, _ = w.Write(append(buf, ']'))
-	return nil
-}
-
-// appendUsers appends the users as DRF renders them, each preceded by
-// *sep, which becomes "," after the first: start with '[' for the array's
-// opening.
-func appendUsers(b []byte, sep *byte, page []store.UserSummary) []byte {
-	for _, u := range page {
-		b = append(b, *sep)
-		*sep = ','
-		b = append(b, `{"id":`...)
-		b = strconv.AppendInt(b, u.ID, 10)
-		b = append(b, `,"username":`...)
-		b = drf.AppendJSONString(b, u.Username)
-		b = append(b, `,"email":`...)
-		b = drf.AppendJSONString(b, u.Email)
-		b = append(b, '}')
-	}
-	return b
 }

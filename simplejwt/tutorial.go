@@ -1,17 +1,23 @@
 package simplejwt
 
+// This file is the seed tutorial's userprofiles app: its register and users
+// views, and what only they use (the RegistrationSerializer's field rules,
+// the users list rendering). simplejwt's own views never call into it; the
+// dispatch in views.go and the View values Register and Users are its only
+// links to the rest of the package. Django's username rules, which the
+// command line shares, are in username.go.
+
 import (
 	"errors"
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"go.uber.org/zap"
 	"golang.org/x/net/idna"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/password"
@@ -19,32 +25,9 @@ import (
 )
 
 const (
-	msgUsernameInvalid = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
-	msgUsernameTaken   = "A user with that username already exists."
-	msgEmailInvalid    = "Enter a valid email address."
+	msgUsernameTaken = "A user with that username already exists."
+	msgEmailInvalid  = "Enter a valid email address."
 )
-
-// NormalizeUsername is Django's AbstractBaseUser.normalize_username:
-// unicodedata.normalize("NFKC", username). It folds compatibility forms
-// (fullwidth ｓｉｖａ, mathematical 𝐬𝐢𝐯𝐚, ligatures) into their plain
-// letters; it does not fold case, nor letters of other scripts that only
-// look alike (Cyrillic ѕ stays ѕ).
-func NormalizeUsername(s string) string { return norm.NFKC.String(s) }
-
-// ValidUsername is Django's UnicodeUsernameValidator: ^[\w.@+-]+\Z with
-// Python's Unicode \w (letters, numbers and the underscore). It returns
-// Django's message, or "" for a valid username.
-func ValidUsername(s string) string {
-	if s == "" {
-		return msgUsernameInvalid
-	}
-	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r)) {
-			return msgUsernameInvalid
-		}
-	}
-	return ""
-}
 
 var (
 	emailUserRE = regexp.MustCompile(`(?i)^(?:[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_` + "`" + `{}|~0-9A-Z]+)*` +
@@ -236,4 +219,67 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// usersPageSize is how many users listUsers reads per query: the view
+// holds one page in memory, never the table.
+var usersPageSize = 500
+
+// listUsers is the tutorial's user_list_view: every user's id, username
+// and email, as a JSON array ordered by id. It reads the table a page at a
+// time (UsersAfter: those three columns, never a password hash) and streams
+// the array; a list of one page is sent whole, with its length. A database
+// fault on the first page is a 503; on a later one the response is
+// aborted, so a client never receives a well-formed partial list.
+func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) *drf.Error {
+	ctx, cancel := s.dbContext(r)
+	page, err := s.store.UsersAfter(ctx, 0, usersPageSize)
+	cancel()
+	if err != nil {
+		return s.dbFault(Users, "list users", err)
+	}
+	sep := byte('[')
+	buf := appendUsers(make([]byte, 0, 64*len(page)+2), &sep, page)
+	if len(page) < usersPageSize {
+		if len(page) == 0 {
+			buf = append(buf, '[')
+		}
+		drf.WriteBody(w, http.StatusOK, append(buf, ']'))
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	for len(page) == usersPageSize {
+		if _, err := w.Write(buf); err != nil {
+			return nil // the client went away
+		}
+		ctx, cancel := s.dbContext(r)
+		page, err = s.store.UsersAfter(ctx, page[len(page)-1].ID, usersPageSize)
+		cancel()
+		if err != nil {
+			s.log.Error("list users: aborting the response", zap.Error(err))
+			panic(http.ErrAbortHandler)
+		}
+		buf = appendUsers(buf[:0], &sep, page)
+	}
+	_, _ = w.Write(append(buf, ']'))
+	return nil
+}
+
+// appendUsers appends the users as DRF renders them, each preceded by
+// *sep, which becomes "," after the first: start with '[' for the array's
+// opening.
+func appendUsers(b []byte, sep *byte, page []store.UserSummary) []byte {
+	for _, u := range page {
+		b = append(b, *sep)
+		*sep = ','
+		b = append(b, `{"id":`...)
+		b = strconv.AppendInt(b, u.ID, 10)
+		b = append(b, `,"username":`...)
+		b = drf.AppendJSONString(b, u.Username)
+		b = append(b, `,"email":`...)
+		b = drf.AppendJSONString(b, u.Email)
+		b = append(b, '}')
+	}
+	return b
 }
