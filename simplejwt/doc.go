@@ -1,7 +1,7 @@
 // Package simplejwt serves djangorestframework-simplejwt 5.2.2's HTTP
 // surface over net/http, wire-compatible with the Django original: the
 // token views (obtain pair, refresh, verify, blacklist), the tutorial's
-// register and users views, and JWTAuthentication with DRF's
+// register and users views (tutorial.go), and JWTAuthentication with DRF's
 // IsAuthenticated, AllowAny and IsAuthenticatedOrReadOnly policies for
 // proxied routes.
 //
