@@ -1,12 +1,15 @@
 package simplejwt
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/store"
 )
 
 func (e *viewEnv) reuseLogs() int {
@@ -119,5 +122,104 @@ func TestLogoutAllAndSessions(t *testing.T) {
 	_, a3 := e.login(vtSiva, vtSivaPassword)
 	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), a3)); res.Code != http.StatusOK {
 		t.Errorf("a login after logout_all: %d %s", res.Code, res.Body)
+	}
+}
+
+// tripStore counts the refresh view's calls to the store.
+type tripStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *tripStore) note(name string) {
+	c.mu.Lock()
+	c.calls = append(c.calls, name)
+	c.mu.Unlock()
+}
+
+func (c *tripStore) take() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := strings.Join(c.calls, " ")
+	c.calls = nil
+	return s
+}
+
+func (c *tripStore) RefreshState(ctx context.Context, jti string) (*time.Time, bool, error) {
+	c.note("RefreshState")
+	return c.Store.RefreshState(ctx, jti)
+}
+
+func (c *tripStore) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
+	c.note("RotateSession")
+	return c.Store.RotateSession(ctx, old, next, at, expires, blacklist)
+}
+
+func (c *tripStore) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
+	c.note("RevokeSession")
+	return c.Store.RevokeSession(ctx, userID, id, at)
+}
+
+// TestRefreshRoundTrips: with rotation and blacklist after rotation a
+// refresh is one call to the store (the rotation checks the blacklist and
+// the session); a refused rotation falls back to simplejwt's checks (reuse
+// detection). Without blacklist after rotation the check comes first, as
+// before.
+func TestRefreshRoundTrips(t *testing.T) {
+	for _, black := range []bool{true, false} {
+		set := Settings{RotateRefreshTokens: true, BlacklistAfterRotation: black}
+		e := newViewEnv(t, vtOptions{Settings: set})
+		r0, _ := e.login(vtSiva, vtSivaPassword)
+		q0, _ := e.login(vtSiva, vtSivaPassword) // another session
+		ts := &tripStore{Store: e.store}
+		svc, err := NewService(Config{Codec: e.codec, Store: ts, Passwords: e.pw, Users: e.users, Auth: e.auth, Settings: set, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc = svc
+		e.clock.Advance(time.Minute)
+		res := e.serveRaw(Refresh, vtJSON(vtObj("refresh", r0)))
+		if res.Code != http.StatusOK {
+			t.Fatalf("refresh: %d %s", res.Code, res.Body)
+		}
+		want := "RotateSession"
+		if !black {
+			want = "RefreshState RotateSession"
+		}
+		if got := ts.take(); got != want {
+			t.Errorf("BlacklistAfterRotation=%v: refresh called %q, want %q", black, got, want)
+		}
+		if !black {
+			continue
+		}
+		// Ended through the store alone (another instance, the index not
+		// told yet): the rotation refuses and changes nothing, the check
+		// answers.
+		r1 := vtStrings(t, res.Body)["refresh"]
+		e.clock.Advance(time.Second)
+		r2 := vtStrings(t, e.serveRaw(Refresh, vtJSON(vtObj("refresh", r1))).Body)["refresh"]
+		if ok, err := e.store.RevokeSession(context.Background(), e.user(vtSiva).ID, vtJTI(t, r2)[:16], e.clock.Now()); !ok || err != nil {
+			t.Fatalf("RevokeSession: %v %v", ok, err)
+		}
+		ts.take()
+		e.serveRaw(Refresh, vtJSON(vtObj("refresh", r2))).want(t, "refresh in a session ended elsewhere", http.StatusUnauthorized, vtBodyBlacklisted)
+		if got, want := ts.take(), "RotateSession RefreshState"; got != want {
+			t.Errorf("refresh in a session ended elsewhere called %q, want %q", got, want)
+		}
+		// Reuse of a token rotated away (the other session), past the
+		// reuse interval, ends its session.
+		q1 := vtStrings(t, e.serveRaw(Refresh, vtJSON(vtObj("refresh", q0))).Body)["refresh"]
+		ts.take()
+		e.clock.Advance(time.Minute)
+		e.serveRaw(Refresh, vtJSON(vtObj("refresh", q0))).want(t, "reuse", http.StatusUnauthorized, vtBodyBlacklisted)
+		if got, want := ts.take(), "RotateSession RefreshState RevokeSession"; got != want {
+			t.Errorf("reuse called %q, want %q", got, want)
+		}
+		// The index knows that session ended: no rotation is tried.
+		e.serveRaw(Refresh, vtJSON(vtObj("refresh", q1))).want(t, "refresh in the ended session", http.StatusUnauthorized, vtBodyBlacklisted)
+		if got, want := ts.take(), "RefreshState"; got != want {
+			t.Errorf("refresh in the ended session called %q, want %q", got, want)
+		}
 	}
 }

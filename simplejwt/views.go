@@ -441,27 +441,37 @@ var noActiveAccountForToken = []byte(`{"detail":"No active account found for the
 // simplejwt 5.4+ and unlike 5.2.2, the user must be active (unless
 // AllowInactive) and, unlike any release, still exist. In 5.5 the rotated
 // refresh token is recorded as outstanding with its user.
+//
+// With rotation and blacklist after rotation the common case costs one
+// round trip: rotateChecked runs the checks that need no database and
+// lets the rotation check the blacklist and the session. Anything else
+// (a refusal, a token blacklisted or of an ended session) is answered by
+// the checks in simplejwt's order below, which the failed attempt left
+// unchanged.
 func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
 	ctx, cancel := s.dbContext(r)
 	defer cancel()
 	now := s.now()
-	raw, jti, cl, e := s.refreshToken(ctx, r, Refresh, data, now)
+	raw, cl, e := s.decodeRefresh(data, now)
 	if e != nil {
 		return e
 	}
-	var owner *int64
-	if uid, ok := cl.UserID(); ok {
-		if !s.users.Loaded() {
-			return s.unavailable
+	if s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation {
+		body, done, err := s.rotateChecked(ctx, raw, cl, now)
+		switch {
+		case done && err != nil:
+			return s.dbFault(Refresh, "rotate", err)
+		case done:
+			return writeTokens(w, http.StatusOK, body)
 		}
-		st, found := s.lookupClaimUser(uid)
-		if !found || (!st.IsActive && !s.set.AllowInactive) {
-			return s.authFailed(noActiveAccountForToken)
-		}
-		if iat, _ := cl.IssuedAt(); Ended(&st, iat, jti) {
-			return s.tokenNotValid(token.ErrBlacklisted)
-		}
-		owner = &st.ID
+	}
+	jti, e := s.checkRefresh(ctx, r, Refresh, cl, now)
+	if e != nil {
+		return e
+	}
+	owner, e := s.refreshOwner(cl, jti)
+	if e != nil {
+		return e
 	}
 	access, err := s.codec.AccessFor(cl, now)
 	if err != nil {
@@ -474,19 +484,9 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	if err != nil {
 		return s.signingFailed(err)
 	}
-	// One transaction records the rotation in the session and, with
-	// blacklist after rotation, blacklists the old token (marked as
-	// rotated, so its session lives on) and, as simplejwt 5.5's
-	// BlacklistMixin.outstand, records the new one with its user.
-	var next store.OutstandingToken
-	if s.set.Version >= V55 {
-		next = outstanding(0, rotated)
-		next.UserID = owner
-	}
-	err = s.store.RotateSession(ctx, s.blacklistRow(raw, jti, cl, now), next, now.UTC(),
-		rotated.ExpiresAt.Add(s.codec.Config().AccessLifetime).Unix(), s.set.BlacklistAfterRotation)
+	err = s.rotate(ctx, raw, jti, cl, owner, rotated, now)
 	switch {
-	case errors.Is(err, store.ErrAlreadyBlacklisted):
+	case errors.Is(err, store.ErrAlreadyBlacklisted), errors.Is(err, store.ErrSessionEnded):
 		return s.tokenNotValid(token.ErrBlacklisted)
 	case err != nil:
 		return s.dbFault(Refresh, "rotate", err)
@@ -494,30 +494,114 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	return writeTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
 }
 
+// rotateChecked is refresh of the decoded token raw (cl) with rotation
+// and blacklist after rotation in one round trip: the checks of refresh
+// that need no database, then the rotation, which refuses a blacklisted
+// token or one of an ended session without changing anything. done is
+// false, with nothing done, when refresh must answer with its checks in
+// simplejwt's order (a check failed, or the rotation refused); it is true
+// with the tokens (body) or the store's failure (err).
+func (s *Service) rotateChecked(ctx context.Context, raw string, cl *token.Claims, now time.Time) (body rotatedBody, done bool, err error) {
+	jti, ok := cl.JTI()
+	if !ok || s.codec.Check(cl, token.Refresh) != nil {
+		return body, false, nil
+	}
+	owner, e := s.refreshOwner(cl, jti)
+	if e != nil {
+		return body, false, nil
+	}
+	access, err := s.codec.AccessFor(cl, now)
+	if err != nil {
+		return body, false, nil
+	}
+	rotated, err := s.codec.Rotate(cl, now)
+	if err != nil {
+		return body, false, nil
+	}
+	switch err := s.rotate(ctx, raw, jti, cl, owner, rotated, now); {
+	case errors.Is(err, store.ErrAlreadyBlacklisted), errors.Is(err, store.ErrSessionEnded):
+		return body, false, nil
+	case err != nil:
+		return body, true, err
+	}
+	return rotatedBody{Access: access.Token, Refresh: rotated.Token}, true, nil
+}
+
+// refreshOwner checks the user a refresh token names (from the in-memory
+// index) and returns its auth_user id, or nil for a token without one.
+func (s *Service) refreshOwner(cl *token.Claims, jti string) (*int64, *drf.Error) {
+	uid, ok := cl.UserID()
+	if !ok {
+		return nil, nil
+	}
+	if !s.users.Loaded() {
+		return nil, s.unavailable
+	}
+	st, found := s.lookupClaimUser(uid)
+	if !found || (!st.IsActive && !s.set.AllowInactive) {
+		return nil, s.authFailed(noActiveAccountForToken)
+	}
+	if iat, _ := cl.IssuedAt(); Ended(&st, iat, jti) {
+		return nil, s.tokenNotValid(token.ErrBlacklisted)
+	}
+	return &st.ID, nil
+}
+
+// rotate records the rotation of the refresh token raw (jti, cl) into
+// rotated in one round trip: the session's last refresh and, with
+// blacklist after rotation, the old token blacklisted (marked as rotated,
+// so its session lives on; store.ErrAlreadyBlacklisted or
+// store.ErrSessionEnded when the token may not be used) and, as simplejwt
+// 5.5's BlacklistMixin.outstand, the new one recorded with its user.
+func (s *Service) rotate(ctx context.Context, raw, jti string, cl *token.Claims, owner *int64, rotated token.Issued, now time.Time) error {
+	var next store.OutstandingToken
+	if s.set.Version >= V55 {
+		next = outstanding(0, rotated)
+		next.UserID = owner
+	}
+	return s.store.RotateSession(ctx, s.blacklistRow(raw, jti, cl, now), next, now.UTC(),
+		rotated.ExpiresAt.Add(s.codec.Config().AccessLifetime).Unix(), s.set.BlacklistAfterRotation)
+}
+
 // refreshToken is RefreshToken(attrs["refresh"]) of the refresh and
 // blacklist serializers: the field, then simplejwt's checks in its order:
 // decode, the blacklist (BlacklistMixin.verify), then exp, jti and type.
 func (s *Service) refreshToken(ctx context.Context, r *http.Request, v View, data drf.Data, now time.Time) (raw, jti string, cl *token.Claims, e *drf.Error) {
+	raw, cl, e = s.decodeRefresh(data, now)
+	if e == nil {
+		jti, e = s.checkRefresh(ctx, r, v, cl, now)
+	}
+	return raw, jti, cl, e
+}
+
+// decodeRefresh is refreshToken's field and decoding.
+func (s *Service) decodeRefresh(data drf.Data, now time.Time) (raw string, cl *token.Claims, e *drf.Error) {
 	vals, errs := drf.ValidateChars(data, refreshField)
 	if errs != nil {
-		return "", "", nil, drf.FieldErrors(errs)
+		return "", nil, drf.FieldErrors(errs)
 	}
 	raw = vals[0]
 	cl, err := s.codec.Decode(raw, now)
 	if err != nil {
-		return "", "", nil, s.tokenNotValid(err)
+		return "", nil, s.tokenNotValid(err)
 	}
+	return raw, cl, nil
+}
+
+// checkRefresh is refreshToken's checks after decoding: the blacklist and
+// session, then exp, jti and type.
+func (s *Service) checkRefresh(ctx context.Context, r *http.Request, v View, cl *token.Claims, now time.Time) (string, *drf.Error) {
 	jti, ended, e := s.checkRefreshState(ctx, r, v, cl, now)
 	if e != nil {
-		return "", "", nil, e
+		return "", e
 	}
 	if err := s.codec.Check(cl, token.Refresh); err != nil {
-		return "", "", nil, s.tokenNotValid(err)
+		return "", s.tokenNotValid(err)
 	}
 	if ended {
-		return "", "", nil, s.tokenNotValid(token.ErrBlacklisted)
+		return "", s.tokenNotValid(token.ErrBlacklisted)
 	}
-	return raw, jti, cl, nil
+	return jti, nil
 }
 
 var emptyObject = []byte(`{}`)

@@ -200,6 +200,9 @@ var (
 	ErrEmailTaken = errors.New("store: a user with that email already exists")
 	// ErrAlreadyBlacklisted: Blacklist found the token already blacklisted.
 	ErrAlreadyBlacklisted = errors.New("store: token is already blacklisted")
+	// ErrSessionEnded: RotateSession, asked to blacklist, found the
+	// token's session ended and changed nothing.
+	ErrSessionEnded = errors.New("store: the token's session has ended")
 	// ErrUserReferenced: DeleteUser found rows of tables jwtgate does not
 	// know (for example an application's own tables) that still point at
 	// the user; delete the user through Django, or deactivate it instead.
@@ -301,6 +304,12 @@ type Tokens interface {
 	// marking it in the session as rotated, not logged out, so that its
 	// blacklisting does not end the session). It records next as
 	// outstanding unless next.JTI is empty. One transaction.
+	//
+	// With blacklist it is also the refresh view's check of the token
+	// (RefreshState), in the same round trip: it changes nothing and
+	// returns ErrAlreadyBlacklisted when old was blacklisted before (of
+	// many concurrent rotations of one token exactly one returns nil), or
+	// ErrSessionEnded when old's session has ended.
 	RotateSession(ctx context.Context, old, next OutstandingToken, at time.Time, expires int64, blacklist bool) error
 	// RevokeSession ends the user's session id (16 hex digits) at at and
 	// blacklists its outstanding refresh tokens, in one transaction. It

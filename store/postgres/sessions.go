@@ -210,19 +210,25 @@ func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh st
 // refresh and expiry, $9 whether to blacklist old, $10–$14 next's row
 // (its jti empty: none).
 //
-// With $9 old's outstanding row is got or created (ins, tok: a row this
+// With $9 it is also the refresh view's check of old (RefreshState): live
+// is false when old's session has ended, and then nothing changes.
+// Otherwise old's outstanding row is got or created (ins, tok: a row this
 // statement inserts is not in its snapshot, hence the union), and
 // blacklisted; the unique token_id decides between concurrent rotations
-// of one token (bl is empty for all but one), and only the one that
-// blacklisted it goes on to mark the session (rotated_jti, which the
-// blacklist trigger reads when the statement ends, so the session lives
-// on) and record next. Without $9 bl is not consulted.
-const rotateQuery = `WITH ins AS (
+// of one token (bl is empty for all but one, and for a token blacklisted
+// before), and only the one that blacklisted it goes on to mark the
+// session (rotated_jti, which the blacklist trigger reads when the
+// statement ends, so the session lives on) and record next. The blacklist
+// key is taken before the session row, as Blacklist does. Without $9
+// neither live nor bl is consulted.
+const rotateQuery = `WITH live AS (
+    SELECT NOT ($9::boolean AND EXISTS (SELECT 1 FROM jwtgate_session WHERE id = left($5, 16) AND revoked_at IS NOT NULL)) AS live
+), ins AS (
     INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti)
-    SELECT $1::text, $2::timestamptz, $3::timestamptz, $4::integer, $5::varchar WHERE $9::boolean
+    SELECT $1::text, $2::timestamptz, $3::timestamptz, $4::integer, $5::varchar WHERE $9 AND (SELECT live FROM live)
     ON CONFLICT (jti) DO NOTHING RETURNING id
 ), tok AS (
-    (SELECT id FROM ins UNION ALL SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $5 AND $9) LIMIT 1
+    (SELECT id FROM ins UNION ALL SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $5 AND $9 AND (SELECT live FROM live)) LIMIT 1
 ), bl AS (
     INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) SELECT id, $6::timestamptz FROM tok
     ON CONFLICT (token_id) DO NOTHING RETURNING id
@@ -236,18 +242,21 @@ const rotateQuery = `WITH ins AS (
     INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti)
     SELECT $10::text, $11::timestamptz, $12::timestamptz, $13::integer, $14::varchar WHERE $14 <> '' AND (SELECT ok FROM ok)
 )
-SELECT ok FROM ok`
+SELECT live, ok FROM live, ok`
 
 // RotateSession marks old as rotated in its session, blacklists it and
 // records next, in one statement (rotateQuery).
 func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
 	args := append(outstandingArgs(old), utcMicro(at), at.Unix(), expires, blacklist)
 	args = append(args, outstandingArgs(next)...)
-	var ok bool
-	if err := s.pool.QueryRow(ctx, rotateQuery, args...).Scan(&ok); err != nil {
+	var live, ok bool
+	if err := s.pool.QueryRow(ctx, rotateQuery, args...).Scan(&live, &ok); err != nil {
 		return s.fail(err, "rotating token %q", old.JTI)
 	}
-	if !ok {
+	switch {
+	case !live:
+		return store.ErrSessionEnded
+	case !ok:
 		return store.ErrAlreadyBlacklisted
 	}
 	return nil

@@ -88,9 +88,19 @@ func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh st
 }
 
 // RotateSession marks old as rotated in its session, blacklists it and
-// records next, in one transaction.
+// records next, in one transaction; with blacklist it first checks that
+// old's session has not ended.
 func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if blacklist {
+			var ended int64
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM "jwtgate_session" WHERE "id" = substr(?1, 1, 16) AND "revoked_at" IS NOT NULL)`, old.JTI).Scan(&ended); err != nil {
+				return err
+			}
+			if ended != 0 {
+				return store.ErrSessionEnded
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "rotated_jti" = CASE WHEN ?4 THEN ?1 ELSE "rotated_jti" END, "last_refreshed_at" = ?2, "expires_at" = max("expires_at", ?3) WHERE "id" = substr(?1, 1, 16) AND "revoked_at" IS NULL`,
 			old.JTI, at.Unix(), expires, blacklist); err != nil {
 			return err
@@ -107,7 +117,7 @@ func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingTo
 		return err
 	})
 	switch {
-	case errors.Is(err, store.ErrAlreadyBlacklisted):
+	case errors.Is(err, store.ErrAlreadyBlacklisted), errors.Is(err, store.ErrSessionEnded):
 		return err
 	case err != nil:
 		return fmt.Errorf("sqlite: rotating token %q: %w", old.JTI, err)

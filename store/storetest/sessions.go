@@ -91,6 +91,18 @@ func testSessions(t *testing.T, f Factory) {
 		t.Fatal("another session of the user ended too")
 	}
 
+	// A rotation that blacklists is also the refresh check: in an ended
+	// session it changes nothing (the token stays usable for the
+	// refusal's checks).
+	stale := tok(sessionJTI("00000000000000a1", 2), &siva.ID, &now, now.Add(48*time.Hour))
+	r3 := tok(sessionJTI("00000000000000a1", 3), &siva.ID, &now, now.Add(48*time.Hour))
+	if err := s.RotateSession(c, stale, r3, now, now.Add(48*time.Hour).Unix(), true); err != store.ErrSessionEnded {
+		t.Fatalf("RotateSession in an ended session = %v, want ErrSessionEnded", err)
+	}
+	if bl, _ := refreshState(t, s, stale.JTI); bl {
+		t.Fatal("RotateSession in an ended session blacklisted the token")
+	}
+
 	// RevokeSession: only the user's own live session, exactly once.
 	if ok, err := s.RevokeSession(c, siva.ID, "00000000000000b1", now); err != nil || ok {
 		t.Fatalf("RevokeSession of another user's session = %v, %v; want false", ok, err)
