@@ -11,12 +11,14 @@ package testenv
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -85,18 +87,35 @@ func Program(t testing.TB, path, envVar, how string) {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that the kernel just handed out
-// and nobody listens on. It is the one place tests get ports from: never
-// fixed ports.
+// FreePort returns a TCP port nobody listens on, on any address. It is the
+// one place tests get ports from: never fixed ports.
+//
+// The port is drawn from 10000–31999, below Linux's ephemeral range
+// (32768–60999): a port the kernel hands out for a listener may be taken,
+// before the server binds it, by one of the many outgoing connections the
+// tests make, and a server listening on every interface (as Caddy does for
+// a site address) then fails with "address already in use". No port is
+// handed out twice in one test binary.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("asking the kernel for a free port: %v", err)
+	for range 1000 {
+		p := 10000 + rand.IntN(22000)
+		if _, dup := handedOut.LoadOrStore(p, true); dup {
+			continue
+		}
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free TCP port in 10000-31999")
+	return 0
 }
+
+// handedOut are the ports FreePort returned.
+var handedOut sync.Map
 
 // FreeAddr is FreePort as a host:port address.
 func FreeAddr(t testing.TB) string {
