@@ -28,6 +28,12 @@ missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The reference's PyJWT refuses an unknown "crit" only from Debian's
+# security update 2.6.0-1+deb12u1 on; an older one installed is upgraded.
+jwt_version=$(dpkg-query -W -f='${Version}' python3-jwt 2>/dev/null || true)
+if [ -n "$jwt_version" ] && dpkg --compare-versions "$jwt_version" lt 2.6.0-1+deb12u1; then
+	missing+=(python3-jwt)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	as_root apt-get update -qq
