@@ -108,103 +108,53 @@ func init() {
 // variable would otherwise leave a bare option that reads as true. Give
 // env-fed booleans a default, as {$ROTATE_REFRESH_TOKENS:false}.
 func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
-	app := new(App)
 	if existing != nil {
 		return nil, d.Err("jwtgate may be configured only once")
+	}
+	app := new(App)
+	options := map[string]any{
+		"signing_key": &app.SigningKey, "generate_signing_key": &app.GenerateSigningKey,
+		"verifying_key": &app.VerifyingKey, "algorithm": &app.Algorithm,
+		"sign_with": &app.SignWith, "verify_without_kid": &app.VerifyWithoutKID,
+		"access_token_lifetime": &app.AccessTokenLifetime, "refresh_token_lifetime": &app.RefreshTokenLifetime,
+		"rotate_refresh_tokens": &app.RotateRefreshTokens, "blacklist_after_rotation": &app.BlacklistAfterRotation,
+		"refresh_token_reuse_interval": &app.RefreshTokenReuseInterval, "update_last_login": &app.UpdateLastLogin,
+		"check_user_is_active": &app.CheckUserIsActive, "check_revoke_token": &app.CheckRevokeToken,
+		"revoke_token_claim": &app.RevokeTokenClaim, "locale_dirs": &app.LocaleDirs,
+		"language_code": &app.LanguageCode, "accept_language": &app.AcceptLanguage,
+		"audience": &app.Audience, "issuer": &app.Issuer, "leeway": &app.Leeway,
+		"auth_header_types": &app.AuthHeaderTypes, "auth_header_name": &app.AuthHeaderName,
+		"token_cookie": &app.TokenCookie, "token_query": &app.TokenQuery,
+		"user_id_field": &app.UserIDField, "user_id_claim": &app.UserIDClaim,
+		"token_type_claim": &app.TokenTypeClaim, "jti_claim": &app.JTIClaim,
+		"user_id_header": &app.UserIDHeader, "username_header": &app.UsernameHeader,
+		"pass_authorization": &app.PassAuthorization, "password_iterations": &app.PasswordIterations,
+		"rehash_passwords": &app.RehashPasswords, "register_ignore_case": &app.RegisterIgnoreCase,
+		"register_validate_password": &app.RegisterValidatePassword, "retry_after": &app.RetryAfter,
+		"hash_workers": &app.HashWorkers, "hash_queue": &app.HashQueue, "hash_per_client": &app.HashPerClient,
+		"client_ipv4_prefix": &app.ClientIPv4Prefix, "client_ipv6_prefix": &app.ClientIPv6Prefix,
+		"hash_wait": &app.HashWait, "db_timeout": &app.DBTimeout, "max_staleness": &app.MaxStaleness,
 	}
 	d.Next() // option name
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
 	for d.NextBlock(0) {
-		opt := d.Val()
 		var err error
-		switch opt {
+		switch d.Val() {
 		case "store":
 			app.Store, err = parseStore(d)
-		case "signing_key":
-			app.SigningKey, err = oneArg(d)
-		case "generate_signing_key":
-			app.GenerateSigningKey, err = boolArg(d)
-		case "verifying_key":
-			app.VerifyingKey, err = oneArg(d)
-		case "algorithm":
-			app.Algorithm, err = oneArg(d)
 		case "key":
 			var k KeyConfig
 			if k, err = parseKeyBlock(d); err == nil {
 				app.Keys = append(app.Keys, k)
 			}
-		case "sign_with":
-			app.SignWith, err = oneArg(d)
-		case "verify_without_kid":
-			app.VerifyWithoutKID, err = oneArg(d)
-		case "access_token_lifetime":
-			app.AccessTokenLifetime, err = durationArg(d)
-		case "refresh_token_lifetime":
-			app.RefreshTokenLifetime, err = durationArg(d)
-		case "rotate_refresh_tokens":
-			app.RotateRefreshTokens, err = boolArg(d)
-		case "blacklist_after_rotation":
-			app.BlacklistAfterRotation, err = boolArg(d)
-		case "refresh_token_reuse_interval":
-			app.RefreshTokenReuseInterval, err = durationArg(d)
-		case "update_last_login":
-			app.UpdateLastLogin, err = boolArg(d)
 		case "simplejwt_version":
 			if app.SimplejwtVersion, err = oneArg(d); err == nil {
 				if _, verr := simplejwt.ParseVersion(app.SimplejwtVersion); verr != nil {
 					err = d.Err(verr.Error())
 				}
 			}
-		case "locale_dirs":
-			app.LocaleDirs = d.RemainingArgs()
-			if len(app.LocaleDirs) == 0 {
-				err = d.ArgErr()
-			}
-		case "language_code":
-			app.LanguageCode, err = oneArg(d)
-		case "accept_language":
-			var b bool
-			b, err = boolArg(d)
-			app.AcceptLanguage = &b
-		case "check_revoke_token":
-			app.CheckRevokeToken, err = boolArg(d)
-		case "revoke_token_claim":
-			app.RevokeTokenClaim, err = oneArg(d)
-		case "check_user_is_active":
-			var b bool
-			b, err = boolArg(d)
-			app.CheckUserIsActive = &b
-		case "audience":
-			app.Audience, err = oneArg(d)
-		case "issuer":
-			app.Issuer, err = oneArg(d)
-		case "leeway":
-			app.Leeway, err = durationArg(d)
-		case "auth_header_types":
-			app.AuthHeaderTypes = d.RemainingArgs()
-			if len(app.AuthHeaderTypes) == 0 {
-				err = d.ArgErr()
-			}
-		case "auth_header_name":
-			app.AuthHeaderName, err = oneArg(d)
-		case "token_cookie":
-			app.TokenCookie, err = oneArg(d)
-		case "token_query":
-			app.TokenQuery, err = oneArg(d)
-		case "user_id_field":
-			app.UserIDField, err = oneArg(d)
-		case "user_id_claim":
-			app.UserIDClaim, err = oneArg(d)
-		case "token_type_claim":
-			app.TokenTypeClaim, err = claimArg(d)
-		case "jti_claim":
-			app.JTIClaim, err = claimArg(d)
-		case "user_id_header":
-			app.UserIDHeader, err = oneArg(d)
-		case "username_header":
-			app.UsernameHeader, err = oneArg(d)
 		case "claim_header":
 			args := d.RemainingArgs()
 			if len(args) != 2 {
@@ -214,50 +164,19 @@ func parseGlobal(d *caddyfile.Dispenser, existing any) (any, error) {
 				app.ClaimHeaders = map[string]string{}
 			}
 			app.ClaimHeaders[args[0]] = args[1]
-		case "pass_authorization":
-			app.PassAuthorization, err = boolArg(d)
-		case "password_iterations":
-			app.PasswordIterations, err = intArg(d)
-		case "rehash_passwords":
-			app.RehashPasswords, err = boolArg(d)
-		case "register_ignore_case":
-			var b bool
-			b, err = boolArg(d)
-			app.RegisterIgnoreCase = &b
-		case "register_validate_password":
-			app.RegisterValidatePassword, err = boolArg(d)
 		case "login_throttle":
 			app.LoginThrottle, err = parseThrottle(d)
-		case "hash_workers":
-			app.HashWorkers, err = intArg(d)
-		case "hash_queue":
-			app.HashQueue, err = intArg(d)
-		case "hash_per_client":
-			app.HashPerClient, err = intArg(d)
-		case "client_ipv4_prefix":
-			app.ClientIPv4Prefix, err = intArg(d)
-		case "client_ipv6_prefix":
-			app.ClientIPv6Prefix, err = intArg(d)
-		case "hash_wait":
-			app.HashWait, err = durationArg(d)
 		case "max_body_size":
 			var s string
 			if s, err = oneArg(d); err == nil {
 				var n uint64
-				n, err = humanize.ParseBytes(s)
-				if err != nil {
+				if n, err = humanize.ParseBytes(s); err != nil {
 					err = d.Errf("max_body_size: %v", err)
 				}
 				app.MaxBodySize = int64(n)
 			}
-		case "db_timeout":
-			app.DBTimeout, err = durationArg(d)
-		case "max_staleness":
-			app.MaxStaleness, err = durationArg(d)
-		case "retry_after":
-			app.RetryAfter, err = durationArg(d)
 		default:
-			return nil, d.Errf("unknown jwtgate option %q", opt)
+			err = parseOption(d, "jwtgate", options)
 		}
 		if err != nil {
 			return nil, err
@@ -275,31 +194,10 @@ func parseStore(d *caddyfile.Dispenser) (*StoreConfig, error) {
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		var err error
-		switch d.Val() {
-		case "sqlite_path":
-			sc.SQLitePath, err = oneArg(d)
-		case "migrate":
-			var b bool
-			b, err = boolArg(d)
-			sc.Migrate = &b
-		case "schema":
-			sc.Schema, err = oneArg(d)
-		case "max_conns":
-			sc.MaxConns, err = int32Arg(d)
-		case "min_conns":
-			sc.MinConns, err = int32Arg(d)
-		case "connect_timeout":
-			sc.ConnectTimeout, err = durationArg(d)
-		default:
-			return nil, d.Errf("unknown store option %q", d.Val())
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return sc, nil
+	return sc, parseBlock(d, "store", map[string]any{
+		"sqlite_path": &sc.SQLitePath, "migrate": &sc.Migrate, "schema": &sc.Schema,
+		"max_conns": &sc.MaxConns, "min_conns": &sc.MinConns, "connect_timeout": &sc.ConnectTimeout,
+	})
 }
 
 // parseThrottle parses `login_throttle off` or its block.
@@ -312,36 +210,10 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 		tc.Disabled = true
 		return tc, nil
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		opt := d.Val()
-		var err error
-		switch opt {
-		case "per_client", "per_account", "per_account_any_client", "hashes_per_client", "register_per_client":
-			var n int
-			if n, err = intArg(d); err == nil {
-				switch opt {
-				case "per_client":
-					tc.PerClient = &n
-				case "per_account":
-					tc.PerAccount = &n
-				case "hashes_per_client":
-					tc.HashesPerClient = &n
-				case "register_per_client":
-					tc.RegisterPerClient = &n
-				default:
-					tc.PerAccountAnyClient = &n
-				}
-			}
-		case "window":
-			tc.Window, err = durationArg(d)
-		default:
-			return nil, d.Errf("unknown login_throttle option %q", opt)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return tc, nil
+	return tc, parseBlock(d, "login_throttle", map[string]any{
+		"per_client": &tc.PerClient, "per_account": &tc.PerAccount, "per_account_any_client": &tc.PerAccountAnyClient,
+		"hashes_per_client": &tc.HashesPerClient, "register_per_client": &tc.RegisterPerClient, "window": &tc.Window,
+	})
 }
 
 // parseAuth parses
@@ -414,25 +286,9 @@ func parseAssertion(d *caddyfile.Dispenser) (*AssertionConfig, error) {
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		var err error
-		switch d.Val() {
-		case "audience":
-			c.Audience, err = oneArg(d)
-		case "issuer":
-			c.Issuer, err = oneArg(d)
-		case "lifetime":
-			c.Lifetime, err = durationArg(d)
-		case "key":
-			c.Key, err = oneArg(d)
-		case "cache_size":
-			c.CacheSize, err = intArg(d)
-		default:
-			err = d.Errf("unknown identity_assertion option %q", d.Val())
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := parseBlock(d, "identity_assertion", map[string]any{"audience": &c.Audience, "issuer": &c.Issuer,
+		"lifetime": &c.Lifetime, "key": &c.Key, "cache_size": &c.CacheSize}); err != nil {
+		return nil, err
 	}
 	if c.Audience == "" {
 		return nil, d.Err("identity_assertion needs an audience: the name of the upstream, which its verifier requires")
@@ -578,15 +434,52 @@ func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {
 	return caddy.Duration(dur), nil
 }
 
-// claimArg reads a claim name, or "off" for an empty name (the claim
-// disabled, as None in SIMPLE_JWT).
-func claimArg(d *caddyfile.Dispenser) (*string, error) {
-	s, err := oneArg(d)
-	if err != nil {
-		return nil, err
+// parseBlock parses the options of the block d is at into fields (see
+// parseOption); block names it in errors.
+func parseBlock(d *caddyfile.Dispenser, block string, fields map[string]any) error {
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := parseOption(d, block, fields); err != nil {
+			return err
+		}
 	}
-	if s == "off" {
-		s = ""
+	return nil
+}
+
+// parseOption parses the value of the option d is at into its field in
+// fields, as the field's type reads it: a **string is a claim name, or off
+// for none (None in SIMPLE_JWT); a []string takes one value or more.
+func parseOption(d *caddyfile.Dispenser, block string, fields map[string]any) (err error) {
+	switch p := fields[d.Val()].(type) {
+	case *string:
+		*p, err = oneArg(d)
+	case **string:
+		var s string
+		if s, err = oneArg(d); s == "off" {
+			s = ""
+		}
+		*p = &s
+	case *[]string:
+		if *p = d.RemainingArgs(); len(*p) == 0 {
+			err = d.ArgErr()
+		}
+	case *bool:
+		*p, err = boolArg(d)
+	case **bool:
+		var b bool
+		b, err = boolArg(d)
+		*p = &b
+	case *int:
+		*p, err = intArg(d)
+	case **int:
+		var n int
+		n, err = intArg(d)
+		*p = &n
+	case *int32:
+		*p, err = int32Arg(d)
+	case *caddy.Duration:
+		*p, err = durationArg(d)
+	default:
+		err = d.Errf("unknown %s option %q", block, d.Val())
 	}
-	return &s, nil
+	return err
 }

@@ -191,16 +191,8 @@ func parseJWKS(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	if h.NextArg() {
 		return nil, h.ArgErr()
 	}
-	for h.NextBlock(0) {
-		switch h.Val() {
-		case "max_age":
-			var err error
-			if j.MaxAge, err = durationArg(h.Dispenser); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, h.Errf("unknown jwt_jwks option %q", h.Val())
-		}
+	if err := parseBlock(h.Dispenser, "jwt_jwks", map[string]any{"max_age": &j.MaxAge}); err != nil {
+		return nil, err
 	}
 	return j, nil
 }
@@ -223,25 +215,9 @@ func parseKeyBlock(d *caddyfile.Dispenser) (KeyConfig, error) {
 	if d.NextArg() {
 		return k, d.ArgErr()
 	}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		var err error
-		switch d.Val() {
-		case "algorithm":
-			k.Algorithm, err = oneArg(d)
-		case "signing_key":
-			k.SigningKey, err = oneArg(d)
-		case "signing_key_file":
-			k.SigningKeyFile, err = oneArg(d)
-		case "verifying_key":
-			k.VerifyingKey, err = oneArg(d)
-		case "verifying_key_file":
-			k.VerifyingKeyFile, err = oneArg(d)
-		default:
-			err = d.Errf("unknown key option %q", d.Val())
-		}
-		if err != nil {
-			return k, err
-		}
+	if err := parseBlock(d, "key", map[string]any{"algorithm": &k.Algorithm, "signing_key": &k.SigningKey,
+		"signing_key_file": &k.SigningKeyFile, "verifying_key": &k.VerifyingKey, "verifying_key_file": &k.VerifyingKeyFile}); err != nil {
+		return k, err
 	}
 	if k.Algorithm == "" {
 		return k, d.Errf("key %q has no algorithm", k.ID)
