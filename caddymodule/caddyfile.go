@@ -23,7 +23,7 @@ func init() {
 	// views do, so they come before any jwt_auth; jwt_auth comes with the
 	// other authentication handlers, before request_header and
 	// reverse_proxy, so later directives can use {http.auth.user.id}.
-	httpcaddyfile.RegisterDirectiveOrder("jwt_endpoints", httpcaddyfile.Before, "basicauth")
+	httpcaddyfile.RegisterDirectiveOrder("jwt_endpoints", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterDirectiveOrder("jwt_auth", httpcaddyfile.After, "forward_auth")
 }
 
