@@ -123,10 +123,18 @@ that gateway enforces the change (through Caddy's admin endpoint).
 	}{
 		{"list", "Lists users", cobra.NoArgs, cmdUserList},
 		{"show <username>", "Shows a user", cobra.ExactArgs(1), cmdUserShow},
-		{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userSetter(true)},
-		{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userSetter(false)},
-		{"delete <username>", "Deletes a user", cobra.ExactArgs(1), cmdUserDelete},
-		{"revoke <username>", "Ends every token of the user issued before now", cobra.ExactArgs(1), cmdUserRevoke},
+		{"activate <username>", "Sets is_active", cobra.ExactArgs(1), userChange("User '%s' activated",
+			func(ctx context.Context, s store.Store, id int64) error { return s.SetActive(ctx, id, true) })},
+		{"deactivate <username>", "Clears is_active", cobra.ExactArgs(1), userChange("User '%s' deactivated",
+			func(ctx context.Context, s store.Store, id int64) error { return s.SetActive(ctx, id, false) })},
+		{"delete <username>", "Deletes a user", cobra.ExactArgs(1), userChange("User '%s' deleted",
+			func(ctx context.Context, s store.Store, id int64) error { return s.DeleteUser(ctx, id) })},
+		// As the logout_all view does.
+		{"revoke <username>", "Ends every token of the user issued before now", cobra.ExactArgs(1), userChange(
+			"Every token of user '%s' issued before now is ended", func(ctx context.Context, s store.Store, id int64) error {
+				now := time.Now()
+				return s.RevokeUser(ctx, id, now.Unix()+1, now.UTC())
+			})},
 		{"sessions <username>", "Lists the user's live sessions", cobra.ExactArgs(1), cmdUserSessions},
 	} {
 		c := &cobra.Command{Use: sub.use, Short: sub.short, Args: sub.args, RunE: sub.run}
@@ -369,7 +377,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		e.synced(created.ID)
+		notifyRunning(e.cfg, e.stderr, created.ID)
 		fmt.Fprintln(out, "Superuser created successfully.")
 		return nil
 	})
@@ -383,15 +391,8 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 		username = u.Username
 	}
 	fromStdin, _ := cmd.Flags().GetBool("password-stdin")
-	return withStore(cmd, func(ctx context.Context, e *cliEnv) error {
+	return withUser(cmd, username, func(ctx context.Context, e *cliEnv, u store.User) error {
 		out := cmd.OutOrStdout()
-		u, err := e.store.UserByUsername(ctx, username)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("user '%s' does not exist", username)
-		}
-		if err != nil {
-			return err
-		}
 		attrs := password.UserAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
 		var pw string
 		if fromStdin {
@@ -408,6 +409,7 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 			}
 		} else {
 			fmt.Fprintf(out, "Changing password for user '%s'\n", username)
+			var err error
 			pw, err = promptChangedPassword(out, cmd.ErrOrStderr(), bufio.NewReader(cmd.InOrStdin()), cmd.InOrStdin(), username, attrs)
 			if err != nil {
 				return err
@@ -420,7 +422,7 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 		if err := e.store.SetPassword(ctx, u.ID, enc); err != nil {
 			return err
 		}
-		e.synced(u.ID)
+		notifyRunning(e.cfg, e.stderr, u.ID)
 		fmt.Fprintf(out, "Password changed successfully for user '%s'\n", username)
 		return nil
 	})
@@ -458,50 +460,20 @@ func cmdUserShow(cmd *cobra.Command, args []string) error {
 	})
 }
 
-func userSetter(active bool) func(*cobra.Command, []string) error {
+// userChange is a user subcommand that changes the user with change, makes
+// the running gateway apply it, and says so with done (a format of the
+// username).
+func userChange(done string, change func(context.Context, store.Store, int64) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
-			if err := e.store.SetActive(ctx, u.ID, active); err != nil {
+			if err := change(ctx, e.store, u.ID); err != nil {
 				return err
 			}
-			e.synced(u.ID)
-			state := "deactivated"
-			if active {
-				state = "activated"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "User '%s' %s\n", u.Username, state)
+			notifyRunning(e.cfg, e.stderr, u.ID)
+			fmt.Fprintf(cmd.OutOrStdout(), done+"\n", u.Username)
 			return nil
 		})
 	}
-}
-
-func cmdUserDelete(cmd *cobra.Command, args []string) error {
-	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
-		if err := e.store.DeleteUser(ctx, u.ID); err != nil {
-			return err
-		}
-		e.synced(u.ID)
-		fmt.Fprintf(cmd.OutOrStdout(), "User '%s' deleted\n", u.Username)
-		return nil
-	})
-}
-
-// synced makes the gateway running on this host apply user id's change
-// before the command returns (see notifyRunning).
-func (e *cliEnv) synced(id int64) { notifyRunning(e.cfg, e.stderr, id) }
-
-// cmdUserRevoke ends every token of the user issued before now, as the
-// logout_all view does.
-func cmdUserRevoke(cmd *cobra.Command, args []string) error {
-	return withUser(cmd, args[0], func(ctx context.Context, e *cliEnv, u store.User) error {
-		now := time.Now()
-		if err := e.store.RevokeUser(ctx, u.ID, now.Unix()+1, now.UTC()); err != nil {
-			return err
-		}
-		e.synced(u.ID)
-		fmt.Fprintf(cmd.OutOrStdout(), "Every token of user '%s' issued before now is ended\n", u.Username)
-		return nil
-	})
 }
 
 // cmdUserSessions lists the user's live sessions.
@@ -543,24 +515,21 @@ func firstEnv(names ...string) string {
 	return ""
 }
 
+// prompt asks question and reads the answer, trimmed.
 func prompt(out io.Writer, in *bufio.Reader, question string) (string, error) {
-	fmt.Fprint(out, question)
-	line, err := in.ReadString('\n')
-	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
-		return "", fmt.Errorf("reading input: %w", err)
-	}
-	return strings.TrimSpace(line), nil
+	line, err := readSecret(out, in, nil, question)
+	return strings.TrimSpace(line), err
 }
 
-// readSecret reads a line without echo when stdin is a terminal.
+// readSecret asks question and reads a line, without echo when raw is a
+// terminal.
 func readSecret(out io.Writer, in *bufio.Reader, raw io.Reader, question string) (string, error) {
+	fmt.Fprint(out, question)
 	if f, ok := raw.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(out, question)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(out)
 		return string(b), err
 	}
-	fmt.Fprint(out, question)
 	line, err := in.ReadString('\n')
 	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
 		return "", fmt.Errorf("reading input: %w", err)
