@@ -432,7 +432,7 @@ func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
 	// same kind (nothing is written).
 	check := s.token
 	if s.keyPath != "" {
-		k, err := NewHMACKey()
+		k, err := newHMACKey()
 		if err != nil {
 			return s, err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/jwtgate/jwtgate/assertion"
 	"github.com/jwtgate/jwtgate/drf"
@@ -138,8 +139,8 @@ func (Auth) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// ParsePolicy returns the policy with this configuration name.
-func ParsePolicy(name string) (simplejwt.Policy, error) {
+// parsePolicy returns the policy with this configuration name.
+func parsePolicy(name string) (simplejwt.Policy, error) {
 	switch name {
 	case "", "required":
 		return simplejwt.Required, nil
@@ -154,7 +155,7 @@ func ParsePolicy(name string) (simplejwt.Policy, error) {
 // Provision finds the jwtgate app.
 func (h *Auth) Provision(ctx caddy.Context) error {
 	var err error
-	if h.policy, err = ParsePolicy(h.Policy); err != nil {
+	if h.policy, err = parsePolicy(h.Policy); err != nil {
 		return err
 	}
 	switch h.Errors {
@@ -182,7 +183,7 @@ func (h *Auth) Provision(ctx caddy.Context) error {
 // its header to the identity headers every jwtgate handler strips.
 func (h *Auth) provisionAssertion() error {
 	c, app := h.IdentityAssertion, h.app
-	if !validHeaderName(c.Header) {
+	if !httpguts.ValidHeaderFieldName(c.Header) {
 		return fmt.Errorf("%q is not a valid header name", c.Header)
 	}
 	if slices.ContainsFunc(append([]string{app.identity.userID, app.identity.username}, app.identity.claims...),

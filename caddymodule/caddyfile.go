@@ -241,7 +241,7 @@ func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	a := new(Auth)
 	if h.NextArg() {
 		a.Policy = h.Val()
-		if _, err := ParsePolicy(a.Policy); err != nil {
+		if _, err := parsePolicy(a.Policy); err != nil {
 			return nil, h.Err(err.Error())
 		}
 	}
@@ -391,7 +391,8 @@ func int32Arg(d *caddyfile.Dispenser) (int32, error) {
 	return int32(n), err
 }
 
-// boolArg reads a boolean value, which must be present (see parseGlobal).
+// boolArg reads a boolean value, which must be present (see parseGlobal):
+// true/false, 1/0, yes/no or on/off, in any case.
 func boolArg(d *caddyfile.Dispenser) (bool, error) {
 	opt := d.Val()
 	if !d.NextArg() {
@@ -402,23 +403,13 @@ func boolArg(d *caddyfile.Dispenser) (bool, error) {
 	if d.NextArg() {
 		return false, d.ArgErr()
 	}
-	b, ok := ParseBool(v)
-	if !ok {
-		return false, d.Errf("%s takes true or false, got %q", opt, v)
-	}
-	return b, nil
-}
-
-// ParseBool reads the boolean spellings settings use in environment
-// variables: true/false, 1/0, yes/no, on/off, in any case.
-func ParseBool(s string) (value, ok bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true", "1", "yes", "on":
-		return true, true
+		return true, nil
 	case "false", "0", "no", "off":
-		return false, true
+		return false, nil
 	}
-	return false, false
+	return false, d.Errf("%s takes true or false, got %q", opt, v)
 }
 
 func durationArg(d *caddyfile.Dispenser) (caddy.Duration, error) {

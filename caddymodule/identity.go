@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -11,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/caddyserver/caddy/v2"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/jwtgate/jwtgate/simplejwt"
 )
@@ -30,11 +32,8 @@ type identityHeaders struct {
 }
 
 func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
-	h := identityHeaders{userID: "X-User-Id", token: HeaderNameOf(a)}
-	if a.UserIDHeader != "" {
-		h.userID = a.UserIDHeader
-	}
-	h.username = a.UsernameHeader
+	h := identityHeaders{userID: cmp.Or(a.UserIDHeader, "X-User-Id"), username: a.UsernameHeader,
+		token: simplejwt.HeaderName(a.AuthHeaderName)}
 	for _, c := range extraClaims {
 		h.claims = append(h.claims, a.ClaimHeaders[c])
 	}
@@ -43,7 +42,7 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 		if n == "" {
 			continue
 		}
-		if !validHeaderName(n) {
+		if !httpguts.ValidHeaderFieldName(n) {
 			return h, fmt.Errorf("%q is not a valid header name", n)
 		}
 		if err := h.add(n); err != nil {
@@ -72,23 +71,6 @@ func (ih *identityHeaders) add(name string) error {
 		ih.all = append(ih.all, c)
 	}
 	return nil
-}
-
-// HeaderNameOf returns the canonical name of the header an App reads
-// tokens from.
-func HeaderNameOf(a *App) string { return simplejwt.HeaderName(a.AuthHeaderName) }
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // clean makes r carry no identity but the one jwt_auth is about to set:
@@ -269,12 +251,6 @@ type (
 func (p userIDPlaceholder) String() string   { return p.values[0] }
 func (p usernamePlaceholder) String() string { return p.username }
 
-// usernameValue is the username_header value of a username: its UTF-8
-// bytes percent-encoded (RFC 3986) except ASCII letters, digits and
-// - . _ ~ $ & + : = @, as url.PathEscape does. Every username Django's
-// validator accepts in ASCII goes out unchanged; any other byte (non-ASCII,
-// space, control, '%', '/', …) is %XX, so the value is ASCII and a WSGI
-// upstream gets the name back exactly with urllib.parse.unquote (not
-// unquote_plus: '+' is literal). Usernames that need no escape cost no
-// allocation.
+// usernameValue is the username_header value of a username (see
+// App.UsernameHeader); one that needs no escape costs no allocation.
 func usernameValue(name string) string { return url.PathEscape(name) }

@@ -43,7 +43,7 @@ func generatedKey(path string, log *zap.Logger) ([]byte, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading the generated signing key: %w", err)
 	}
-	gen, err := NewHMACKey()
+	gen, err := newHMACKey()
 	if err != nil {
 		return nil, err
 	}
@@ -69,9 +69,9 @@ func generatedKey(path string, log *zap.Logger) ([]byte, error) {
 	return []byte(gen), nil
 }
 
-// NewHMACKey returns 64 random bytes as base64url text, a signing key for
+// newHMACKey returns 64 random bytes as base64url text, a signing key for
 // any HS algorithm.
-func NewHMACKey() (string, error) {
+func newHMACKey() (string, error) {
 	var b [64]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err

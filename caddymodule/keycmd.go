@@ -113,7 +113,7 @@ func newSigningKey(alg string) (string, error) {
 	var err error
 	switch alg {
 	case "HS256", "HS384", "HS512":
-		return NewHMACKey()
+		return newHMACKey()
 	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		priv, err = rsa.GenerateKey(rand.Reader, 3072)
 	case "ES256":
