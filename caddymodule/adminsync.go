@@ -46,15 +46,15 @@ func (AdminSync) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{{Pattern: "/jwtgate/sync", Handler: caddy.AdminHandlerFunc(serveSync)}}
 }
 
-type syncRequest struct {
-	UserID int64 `json:"user_id"`
-}
-
+// serveSync applies the store's current state of the user the body names
+// to the running gateway's in-memory index.
 func serveSync(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("POST only")}
 	}
-	var req syncRequest
+	var req struct {
+		UserID int64 `json:"user_id"`
+	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&req); err != nil || req.UserID <= 0 {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(`body must be {"user_id": <id>}`)}
 	}
@@ -68,29 +68,16 @@ func serveSync(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	if err := syncUser(ctx, rt.store.store, rt.store.users, req.UserID); err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// userUpdater is the part of the user index syncUser writes to.
-type userUpdater interface {
-	Update(id int64, st store.UserState, exists bool)
-}
-
-// syncUser applies the store's current state of user id to users.
-func syncUser(ctx context.Context, s store.Store, users userUpdater, id int64) error {
-	st, err := s.UserState(ctx, id)
+	st, err := rt.store.store.UserState(ctx, req.UserID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		users.Update(id, store.UserState{ID: id}, false)
+		rt.store.users.Update(req.UserID, store.UserState{ID: req.UserID}, false)
 	case err != nil:
-		return err
+		return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable, Err: err}
 	default:
-		users.Update(id, st, true)
+		rt.store.users.Update(req.UserID, st, true)
 	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -34,35 +34,22 @@ var (
 
 func newMetrics() *metrics {
 	const ns = "jwtgate"
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help})
+	}
+	vec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)
+	}
 	m := &metrics{
-		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Name: "auth_requests_total",
-			Help: "Requests checked by jwt_auth, by outcome (authenticated, anonymous, token_invalid, …) and, for a refusal, reason (expired, signature, not_provided, …).",
-		}, []string{"outcome", "reason"}),
-		views: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Name: "view_requests_total",
-			Help: "Requests answered by the token routes, by view and status code.",
-		}, []string{"view", "code"}),
-		hashes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Name: "password_hashes_total",
-			Help: "Password hash computations, by algorithm.",
-		}, []string{"algorithm"}),
-		loginFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Name: "login_failures_total",
-			Help: "Refused logins: unknown user, wrong password or inactive user.",
-		}),
-		loginThrottled: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Name: "login_throttled_total",
-			Help: "Logins refused by the login throttle (429).",
-		}),
-		hashBusy: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Name: "hash_busy_total",
-			Help: "Requests refused because every password hashing slot was busy (503).",
-		}),
-		reuseDetected: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: ns, Name: "refresh_reuse_detected_total",
-			Help: "Sessions ended because a rotated refresh token was presented again after the reuse interval.",
-		}),
+		auth: vec("auth_requests_total", "Requests checked by jwt_auth, by outcome (authenticated, anonymous, token_invalid, …) and, for a refusal, reason (expired, signature, not_provided, …).",
+			"outcome", "reason"),
+		views:          vec("view_requests_total", "Requests answered by the token routes, by view and status code.", "view", "code"),
+		hashes:         vec("password_hashes_total", "Password hash computations, by algorithm.", "algorithm"),
+		loginFailures:  counter("login_failures_total", "Refused logins: unknown user, wrong password or inactive user."),
+		loginThrottled: counter("login_throttled_total", "Logins refused by the login throttle (429)."),
+		hashBusy:       counter("hash_busy_total", "Requests refused because every password hashing slot was busy (503)."),
+		reuseDetected: counter("refresh_reuse_detected_total",
+			"Sessions ended because a rotated refresh token was presented again after the reuse interval."),
 		users: &usersGauge{
 			desc: prometheus.NewDesc(ns+"_users", "Users in the in-memory index the Bearer check consults.", nil, nil),
 			feedUp: prometheus.NewDesc(ns+"_user_feed_up",

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/jwtgate/jwtgate/store"
+	"github.com/jwtgate/jwtgate/store/postgres"
 	"github.com/jwtgate/jwtgate/store/sqlite"
 	"github.com/jwtgate/jwtgate/userindex"
 )
@@ -111,17 +112,20 @@ func (r resolvedStore) describe() string {
 
 // open opens the store described by r.
 func (r resolvedStore) open(ctx context.Context) (store.Store, error) {
-	switch r.Driver {
-	case "sqlite":
-		s, err := sqlite.Open(ctx, sqlite.Options{Path: r.SQLitePath})
-		if err != nil {
-			return nil, err // not a typed nil in the interface
-		}
-		return s, nil
-	case "postgres":
-		return openPostgres(ctx, r)
+	if r.Driver == "sqlite" {
+		return opened(sqlite.Open(ctx, sqlite.Options{Path: r.SQLitePath}))
 	}
-	return nil, fmt.Errorf("unknown store driver %q", r.Driver)
+	return opened(postgres.Open(ctx, postgres.Options{URL: r.URL, Schema: r.Schema,
+		MaxConns: r.MaxConns, MinConns: r.MinConns, ConnectTimeout: time.Duration(r.ConnectTimeout)}))
+}
+
+// opened is what an Open returned as a store.Store, nil (not a typed nil)
+// on error.
+func opened[S store.Store](s S, err error) (store.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // storeHandle is a store shared by every config that names it, with the
