@@ -496,12 +496,8 @@ func (a *App) Start() error {
 	passwords.OnHash = a.metrics.hashed
 	service, err := simplejwt.NewService(simplejwt.Config{
 		Codec: codec, Store: h.store, Passwords: passwords, Users: h.users, Auth: auth,
-		Settings: a.cfg.views,
-		Logger:   a.logger,
-		Locales:  a.cfg.views.Locales,
-		Throttle: th,
-		HashGate: a.gate,
-		ClientIP: a.clientKey,
+		Settings: a.cfg.views, Locales: a.cfg.views.Locales, Logger: a.logger,
+		Throttle: th, HashGate: a.gate, ClientIP: a.clientKey,
 		Hooks: simplejwt.Hooks{
 			View: a.metrics.view,
 			// One stable line per failed login, for fail2ban (see
@@ -524,9 +520,7 @@ func (a *App) Start() error {
 					a.logger.Warn("register throttled", zap.String("client_ip", clientIP(r)), zap.Duration("retry_after", d.Wait))
 				}
 			},
-			HashBusy: func(r *http.Request) {
-				a.metrics.hashBusy.Inc()
-			},
+			HashBusy:      func(*http.Request) { a.metrics.hashBusy.Inc() },
 			ReuseDetected: func(int64, string) { a.metrics.reuseDetected.Inc() },
 		},
 	})
@@ -594,24 +588,14 @@ func (c *ThrottleConfig) resolve() (*throttle.Config, error) {
 		if c.Disabled {
 			return nil, nil
 		}
-		if c.PerClient != nil {
-			cfg.PerClient = *c.PerClient
+		for dst, src := range map[*int]*int{&cfg.PerClient: c.PerClient, &cfg.PerAccount: c.PerAccount,
+			&cfg.PerAccountAnyClient: c.PerAccountAnyClient, &cfg.HashesPerClient: c.HashesPerClient,
+			&cfg.RegisterPerClient: c.RegisterPerClient} {
+			if src != nil {
+				*dst = *src
+			}
 		}
-		if c.PerAccount != nil {
-			cfg.PerAccount = *c.PerAccount
-		}
-		if c.PerAccountAnyClient != nil {
-			cfg.PerAccountAnyClient = *c.PerAccountAnyClient
-		}
-		if c.HashesPerClient != nil {
-			cfg.HashesPerClient = *c.HashesPerClient
-		}
-		if c.RegisterPerClient != nil {
-			cfg.RegisterPerClient = *c.RegisterPerClient
-		}
-		if c.Window != 0 {
-			cfg.Window = time.Duration(c.Window)
-		}
+		cfg.Window = cmp.Or(time.Duration(c.Window), cfg.Window)
 	}
 	// throttle.New owns the checks; the store comes in Start.
 	if _, err := throttle.New(nil, cfg); err != nil {
@@ -630,9 +614,7 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (cfg token.Config, keyPath strin
 			return cfg, "", err
 		}
 	} else {
-		if a.Algorithm != "" {
-			cfg.Algorithm = a.Algorithm
-		}
+		cfg.Algorithm = cmp.Or(a.Algorithm, cfg.Algorithm)
 		if cfg.SigningKey, keyPath, err = a.signingKey(repl, cfg.Algorithm); err != nil {
 			return cfg, "", err
 		}
@@ -640,21 +622,15 @@ func (a *App) tokenConfig(repl *caddy.Replacer) (cfg token.Config, keyPath strin
 			cfg.VerifyingKey = []byte(repl.ReplaceKnown(a.VerifyingKey, ""))
 		}
 	}
-	if a.AccessTokenLifetime != 0 {
-		cfg.AccessLifetime = time.Duration(a.AccessTokenLifetime)
-	}
-	if a.RefreshTokenLifetime != 0 {
-		cfg.RefreshLifetime = time.Duration(a.RefreshTokenLifetime)
-	}
+	cfg.AccessLifetime = cmp.Or(time.Duration(a.AccessTokenLifetime), cfg.AccessLifetime)
+	cfg.RefreshLifetime = cmp.Or(time.Duration(a.RefreshTokenLifetime), cfg.RefreshLifetime)
 	cfg.Audience = repl.ReplaceKnown(a.Audience, "")
 	cfg.Issuer = repl.ReplaceKnown(a.Issuer, "")
 	cfg.Leeway = time.Duration(a.Leeway)
 	if a.CheckRevokeToken {
 		cfg.RevokeClaim = cmp.Or(a.RevokeTokenClaim, "hash_password")
 	}
-	if a.UserIDClaim != "" {
-		cfg.UserIDClaim = a.UserIDClaim
-	}
+	cfg.UserIDClaim = cmp.Or(a.UserIDClaim, cfg.UserIDClaim)
 	if a.TokenTypeClaim != nil {
 		cfg.TokenTypeClaim = *a.TokenTypeClaim
 	}

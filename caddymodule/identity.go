@@ -37,8 +37,7 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 	for _, c := range extraClaims {
 		h.claims = append(h.claims, a.ClaimHeaders[c])
 	}
-	names := append([]string{h.userID, h.username}, h.claims...)
-	for _, n := range names {
+	for _, n := range append([]string{h.userID, h.username}, h.claims...) {
 		if n == "" {
 			continue
 		}
@@ -49,10 +48,7 @@ func newIdentityHeaders(a *App, extraClaims []string) (identityHeaders, error) {
 			return h, err
 		}
 	}
-	h.userID = textproto.CanonicalMIMEHeaderKey(h.userID)
-	if h.username != "" {
-		h.username = textproto.CanonicalMIMEHeaderKey(h.username)
-	}
+	h.userID, h.username = textproto.CanonicalMIMEHeaderKey(h.userID), textproto.CanonicalMIMEHeaderKey(h.username)
 	for i, c := range h.claims {
 		h.claims[i] = textproto.CanonicalMIMEHeaderKey(c)
 	}
@@ -75,16 +71,12 @@ func (ih *identityHeaders) add(name string) error {
 
 // clean makes r carry no identity but the one jwt_auth is about to set:
 // it deletes the identity headers (strip), drops the request's trailers,
-// which some upstreams merge into the headers (Apache's MergeTrailers,
-// some servlet containers), and takes the identity headers and the token
+// which some upstreams merge into the headers (Apache's MergeTrailers) and
+// reverse_proxy forwards, and takes the identity headers and the token
 // header out of the Connection header, whose names the proxy would
-// otherwise delete after jwt_auth set them. A request with no trailers and
-// no Connection header naming them costs no allocation.
+// otherwise delete after jwt_auth set them.
 func (ih *identityHeaders) clean(r *http.Request) {
 	ih.strip(r.Header)
-	// Caddy's reverse_proxy forwards the trailers of the request it is
-	// handed (this copy of the server's request): without a map here it
-	// has none to forward, whatever the client sends after the body.
 	r.Trailer = nil
 	if vals, ok := r.Header["Connection"]; ok {
 		ih.cleanConnection(vals)
@@ -154,9 +146,6 @@ var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Met
 // stripHeaders deletes the canonical names from h, and every spelling of
 // them that differs only in case or in '_' for '-'.
 func stripHeaders(h http.Header, names []string) {
-	for _, name := range names {
-		delete(h, name)
-	}
 	for k := range h {
 		if anySameHeader(names, k) {
 			delete(h, k)
