@@ -85,17 +85,17 @@ func serveSync(w http.ResponseWriter, r *http.Request) error {
 // apply user id's state now. No gateway running is fine (the change is in
 // the store); any other failure is reported on stderr, not as an error:
 // the change is made and reaches the gateway through the feed anyway.
-func notifyRunning(cfg loadedConfig, stderr io.Writer, id int64) {
-	addr, err := caddycmd.DetermineAdminAPIAddress("", cfg.json, cfg.file, "")
+func (e *cliEnv) notifyRunning(id int64) {
+	addr, err := caddycmd.DetermineAdminAPIAddress("", e.cfgJSON, e.cfgFile, "")
 	if err != nil {
-		fmt.Fprintf(stderr, "note: not telling the running gateway (%v); it applies the change within a second\n", err)
+		fmt.Fprintf(e.stderr, "note: not telling the running gateway (%v); it applies the change within a second\n", err)
 		return
 	}
 	body := bytes.NewBufferString(`{"user_id":` + strconv.FormatInt(id, 10) + `}`)
 	resp, err := caddycmd.AdminAPIRequest(addr, http.MethodPost, "/jwtgate/sync", http.Header{"Content-Type": {"application/json"}}, body)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "caddy responded with error") {
-			fmt.Fprintf(stderr, "note: the running gateway did not apply the change at once (%v); it does within a second\n", err)
+			fmt.Fprintf(e.stderr, "note: the running gateway did not apply the change at once (%v); it does within a second\n", err)
 		}
 		return // otherwise nothing listens: no gateway runs on this host
 	}

@@ -194,33 +194,29 @@ func storeFlags(cmd *cobra.Command) {
 	}
 }
 
-// cliEnv is what a command needs: the app's settings and its store.
+// cliEnv is what a command needs: the app's settings and its store, and
+// the config it came from (to find the admin endpoint).
 type cliEnv struct {
 	app       *App
-	cfg       loadedConfig // to find the admin endpoint
+	cfgJSON   []byte
+	cfgFile   string
 	stderr    io.Writer
 	store     store.Store
 	desc      string
 	passwords *password.Set
 }
 
-// loadedConfig is the config a command loaded: its JSON and its file.
-type loadedConfig struct {
-	json []byte
-	file string
-}
-
 // loadApp reads the jwtgate app's settings from the config, as `caddy run`
 // would find them.
-func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
+func loadApp(cmd *cobra.Command) (*cliEnv, error) {
 	configFile, _ := cmd.Flags().GetString("config")
 	adapter, _ := cmd.Flags().GetString("adapter")
 	cfgJSON, cfgFile, _, err := caddycmd.LoadConfig(configFile, adapter)
 	if err != nil {
-		return nil, loadedConfig{}, err
+		return nil, err
 	}
 	if len(cfgJSON) == 0 {
-		return nil, loadedConfig{}, errors.New("no config: give --config, or run where the Caddyfile is")
+		return nil, errors.New("no config: give --config, or run where the Caddyfile is")
 	}
 	var cfg struct {
 		Apps struct {
@@ -228,15 +224,15 @@ func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
 		} `json:"apps"`
 	}
 	if err := json.Unmarshal(cfgJSON, &cfg); err != nil {
-		return nil, loadedConfig{}, fmt.Errorf("reading config: %w", err)
+		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	app := new(App)
+	e := &cliEnv{app: new(App), cfgJSON: cfgJSON, cfgFile: cfgFile, stderr: cmd.ErrOrStderr()}
 	if len(cfg.Apps.JWTGate) > 0 {
-		if err := json.Unmarshal(cfg.Apps.JWTGate, app); err != nil {
-			return nil, loadedConfig{}, fmt.Errorf("reading the jwtgate app config: %w", err)
+		if err := json.Unmarshal(cfg.Apps.JWTGate, e.app); err != nil {
+			return nil, fmt.Errorf("reading the jwtgate app config: %w", err)
 		}
 	}
-	return app, loadedConfig{json: cfgJSON, file: cfgFile}, nil
+	return e, nil
 }
 
 // withStore opens the config's store, runs f, and closes it. It names the
@@ -246,16 +242,16 @@ func loadApp(cmd *cobra.Command) (*App, loadedConfig, error) {
 // the config lets the gateway do so (migrate on), as the gateway would at
 // start.
 func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error {
-	app, cfg, err := loadApp(cmd)
+	e, err := loadApp(cmd)
 	if err != nil {
 		return err
 	}
-	rs, err := app.Store.resolve(caddy.NewReplacer(), app.UserIDField == "username")
+	rs, err := e.app.Store.resolve(caddy.NewReplacer(), e.app.UserIDField == "username")
 	if err != nil {
 		return err
 	}
-	desc := rs.describe()
-	fmt.Fprintln(cmd.ErrOrStderr(), "store: "+desc)
+	e.desc = rs.describe()
+	fmt.Fprintln(e.stderr, "store: "+e.desc)
 	create := cmd.Name() == "migrate"
 	if !create {
 		create, _ = cmd.Flags().GetBool("create-store")
@@ -269,7 +265,7 @@ func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error
 	defer cancel()
 	s, err := rs.open(ctx)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", desc, err)
+		return fmt.Errorf("opening %s: %w", e.desc, err)
 	}
 	defer s.Close()
 	if !create {
@@ -281,10 +277,11 @@ func withStore(cmd *cobra.Command, f func(context.Context, *cliEnv) error) error
 	}
 	if create || rs.Migrate {
 		if err := s.Migrate(ctx); err != nil {
-			return fmt.Errorf("preparing %s: %w", desc, err)
+			return fmt.Errorf("preparing %s: %w", e.desc, err)
 		}
 	}
-	return f(ctx, &cliEnv{app: app, cfg: cfg, stderr: cmd.ErrOrStderr(), store: s, desc: desc, passwords: password.DefaultSet(app.PasswordIterations)})
+	e.store, e.passwords = s, password.DefaultSet(e.app.PasswordIterations)
+	return f(ctx, e)
 }
 
 // missingStore is the refusal to work on a store that is not there, with
@@ -377,7 +374,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		notifyRunning(e.cfg, e.stderr, created.ID)
+		e.notifyRunning(created.ID)
 		fmt.Fprintln(out, "Superuser created successfully.")
 		return nil
 	})
@@ -422,7 +419,7 @@ func cmdChangePassword(cmd *cobra.Command, args []string) error {
 		if err := e.store.SetPassword(ctx, u.ID, enc); err != nil {
 			return err
 		}
-		notifyRunning(e.cfg, e.stderr, u.ID)
+		e.notifyRunning(u.ID)
 		fmt.Fprintf(out, "Password changed successfully for user '%s'\n", username)
 		return nil
 	})
@@ -469,7 +466,7 @@ func userChange(done string, change func(context.Context, store.Store, int64) er
 			if err := change(ctx, e.store, u.ID); err != nil {
 				return err
 			}
-			notifyRunning(e.cfg, e.stderr, u.ID)
+			e.notifyRunning(u.ID)
 			fmt.Fprintf(cmd.OutOrStdout(), done+"\n", u.Username)
 			return nil
 		})
