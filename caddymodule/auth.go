@@ -269,7 +269,7 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 func (h *Auth) decide(w http.ResponseWriter, r *http.Request, rt *runtime) error {
 	app := h.app
 	r.Method = originalMethod(r.Header)
-	if uri := firstHeader(r.Header, "X-Original-Uri", "X-Forwarded-Uri"); strings.HasPrefix(uri, "/") {
+	if uri := firstSet(r.Header.Get, "X-Original-Uri", "X-Forwarded-Uri"); strings.HasPrefix(uri, "/") {
 		if u, err := url.ParseRequestURI(uri); err == nil {
 			r.URL, r.RequestURI = u, uri
 		}
@@ -315,17 +315,18 @@ func (h *Auth) assert(hdr http.Header, id *simplejwt.Identity) error {
 // X-Forwarded-Method, when it is an HTTP method name; else POST, the
 // strictest reading for every policy.
 func originalMethod(h http.Header) string {
-	m := firstHeader(h, "X-Original-Method", "X-Forwarded-Method")
+	m := firstSet(h.Get, "X-Original-Method", "X-Forwarded-Method")
 	if m == "" || len(m) > 20 || strings.IndexFunc(m, func(c rune) bool { return c < 'A' || c > 'Z' }) >= 0 || hasHeader(h, methodOverrides) {
 		return http.MethodPost
 	}
 	return m
 }
 
-// firstHeader is the value of the first of names the request has.
-func firstHeader(h http.Header, names ...string) string {
+// firstSet is the first non-empty get(name) of names: a header of several
+// spellings, a variable of several names.
+func firstSet(get func(string) string, names ...string) string {
 	for _, n := range names {
-		if v := h.Get(n); v != "" {
+		if v := get(n); v != "" {
 			return v
 		}
 	}

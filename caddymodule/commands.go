@@ -311,12 +311,12 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 			if username == "" {
 				return errors.New("you must use --username with --noinput")
 			}
-			pw = firstEnv("JWTGATE_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_PASSWORD")
+			pw = firstSet(os.Getenv, "JWTGATE_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_PASSWORD")
 			if pw == "" {
 				return errors.New("set JWTGATE_SUPERUSER_PASSWORD to the password with --noinput")
 			}
 			if email == "" {
-				email = firstEnv("JWTGATE_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_EMAIL")
+				email = firstSet(os.Getenv, "JWTGATE_SUPERUSER_EMAIL", "DJANGO_SUPERUSER_EMAIL")
 			}
 		} else {
 			for username == "" {
@@ -501,15 +501,6 @@ func withUser(cmd *cobra.Command, username string, f func(context.Context, *cliE
 		}
 		return f(ctx, e, u)
 	})
-}
-
-func firstEnv(names ...string) string {
-	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // prompt asks question and reads the answer, trimmed.
