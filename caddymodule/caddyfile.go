@@ -230,12 +230,7 @@ func parseThrottle(d *caddyfile.Dispenser) (*ThrottleConfig, error) {
 //		}
 //	}
 //
-// where forward_auth makes it a front proxy's decision endpoint (see
-// Auth.ForwardAuth), errors caddy hands refusals to handle_errors
-// instead of writing simplejwt's body (see Auth.Errors) and
-// identity_assertion adds a signed identity assertion for the upstream
-// in that header (see AssertionConfig). Either way a refusal sets
-// {http.auth.jwt.outcome} and {http.auth.jwt.reason}.
+// (see Auth.ForwardAuth, Auth.Errors and AssertionConfig).
 func parseAuth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next() // directive name
 	a := new(Auth)

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -328,10 +329,7 @@ func cmdCreateSuperuser(cmd *cobra.Command) error {
 				if err != nil {
 					return err
 				}
-				if v == "" {
-					v = def
-				}
-				v = simplejwt.NormalizeUsername(v)
+				v = simplejwt.NormalizeUsername(cmp.Or(v, def))
 				if msg := validUsernameCLI(v); msg != "" {
 					fmt.Fprintln(out, "Error: "+msg)
 					continue

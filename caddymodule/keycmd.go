@@ -72,9 +72,11 @@ Django 3.2's). The other algorithms use Django's defaults.
 				}
 				pw = strings.TrimRight(line, "\r\n")
 			}
-			h, err := djangoHasher(alg, iter)
-			if err != nil {
-				return err
+			h, ok := map[string]password.Hasher{"pbkdf2_sha256": password.PBKDF2SHA256{Iterations: iter},
+				"pbkdf2_sha1": password.PBKDF2SHA1{Iterations: iter}, "argon2": password.Argon2{},
+				"bcrypt_sha256": password.BCryptSHA256{}, "scrypt": password.Scrypt{}}[alg]
+			if !ok {
+				return fmt.Errorf("unknown hasher %q: use pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256 or scrypt", alg)
 			}
 			enc, err := h.Encode(pw)
 			if err != nil {
@@ -88,22 +90,6 @@ Django 3.2's). The other algorithms use Django's defaults.
 	hash.Flags().Int("iterations", password.DefaultPBKDF2Iterations, "PBKDF2 iterations")
 	hash.Flags().StringP("plaintext", "p", "", "The password (default: read from standard input)")
 	return []*cobra.Command{genKey, hash}
-}
-
-func djangoHasher(alg string, iterations int) (password.Hasher, error) {
-	switch alg {
-	case "pbkdf2_sha256":
-		return password.PBKDF2SHA256{Iterations: iterations}, nil
-	case "pbkdf2_sha1":
-		return password.PBKDF2SHA1{Iterations: iterations}, nil
-	case "argon2":
-		return password.Argon2{}, nil
-	case "bcrypt_sha256":
-		return password.BCryptSHA256{}, nil
-	case "scrypt":
-		return password.Scrypt{}, nil
-	}
-	return nil, fmt.Errorf("unknown hasher %q: use pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256 or scrypt", alg)
 }
 
 // newSigningKey makes a key for alg: an HMAC secret, or the PEM private

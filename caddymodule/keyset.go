@@ -197,15 +197,8 @@ func parseJWKS(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	return j, nil
 }
 
-// parseKeyBlock reads one key of the global jwtgate option:
-//
-//	key <kid> {
-//		algorithm          <alg>
-//		signing_key        <value>
-//		signing_key_file   <path>
-//		verifying_key      <value>
-//		verifying_key_file <path>
-//	}
+// parseKeyBlock reads one key block of the global jwtgate option (its
+// syntax is in parseGlobal's).
 func parseKeyBlock(d *caddyfile.Dispenser) (KeyConfig, error) {
 	var k KeyConfig
 	if !d.NextArg() {
