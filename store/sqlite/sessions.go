@@ -73,7 +73,7 @@ func (s *Store) RefreshState(ctx context.Context, jti string) (*time.Time, bool,
 // StartSession records the session and its refresh token in one
 // transaction.
 func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh store.OutstandingToken) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_session" ("id", "user_id", "created_at", "last_refreshed_at", "client_ip", "user_agent", "expires_at") VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			sess.ID, sess.UserID, sess.CreatedAt, sess.LastRefreshedAt, sess.ClientIP, sess.UserAgent, sess.ExpiresAt); err != nil {
 			return err
@@ -91,7 +91,7 @@ func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh st
 // records next, in one transaction; with blacklist it first checks that
 // old's session has not ended.
 func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if blacklist {
 			var ended int64
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM "jwtgate_session" WHERE "id" = substr(?1, 1, 16) AND "revoked_at" IS NOT NULL)`, old.JTI).Scan(&ended); err != nil {
@@ -135,7 +135,7 @@ WHERE o."user_id" = ?2 AND (?3 = '' OR substr(o."jti", 1, 16) = ?3) AND o."expir
 // RevokeSession ends the session and blacklists its outstanding tokens.
 func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
 	var changed bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ? WHERE "id" = ? AND "user_id" = ? AND "revoked_at" IS NULL`, at.Unix(), id, userID)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at t
 // RevokeUser raises the not-before, ends the sessions and blacklists the
 // outstanding tokens of the user, in one transaction.
 func (s *Store) RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_user_revocation" ("user_id", "not_before") VALUES (?1, ?2)
 ON CONFLICT ("user_id") DO UPDATE SET "not_before" = max("not_before", ?2)`, userID, notBefore); err != nil {
 			return err

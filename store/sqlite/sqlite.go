@@ -54,6 +54,10 @@ type Store struct {
 	dsn   string
 	opts  Options
 	stmts stmts
+	// writer queues the process's writes (capacity 1), so a writer waits
+	// for the one before it in Go and starts when it commits, rather than
+	// in SQLite's busy handler, which sleeps in steps of milliseconds.
+	writer chan struct{}
 
 	// The change feed is pruned every pruneEvery of rows older than
 	// pruneAge; tests shorten them.
@@ -77,6 +81,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		dsn:        dsn(opts),
 		opts:       opts,
+		writer:     make(chan struct{}, 1),
 		pruneAge:   10 * time.Minute,
 		pruneEvery: time.Minute,
 	}
@@ -263,10 +268,11 @@ var throttleSchema = []string{
 // missing, in one transaction. It never alters an existing table's
 // columns.
 func (s *Store) Migrate(ctx context.Context) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		stmts := append(append(append(append(append([]string{}, djangoSchema...), emailSchema...), feedSchema...), throttleSchema...), sessionSchema...)
 		for _, stmt := range stmts {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			// DDL runs once: tx.Tx, so it is not kept prepared.
+			if _, err := tx.Tx.ExecContext(ctx, stmt); err != nil {
 				return err
 			}
 		}
@@ -284,18 +290,30 @@ func (s *Store) Migrate(ctx context.Context) error {
 // (retryBusy), which honours the context and Options.BusyTimeout.
 const busySlice = 100 * time.Millisecond
 
-// retryBusy runs fn again while it fails because another connection holds
+// retryBusy runs fn once this process's earlier writes are done (see
+// Store.writer), and again while it fails because another process holds
 // the write lock, until ctx ends or BusyTimeout has passed.
 func (s *Store) retryBusy(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(s.opts.BusyTimeout)
+	deadline := time.NewTimer(s.opts.BusyTimeout)
+	defer deadline.Stop()
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return fmt.Errorf("%w while waiting for the write lock", ctx.Err())
+	case <-deadline.C:
+		return fmt.Errorf("sqlite: this process's other writes held the write lock for %v", s.opts.BusyTimeout)
+	}
 	for {
 		err := fn()
-		if errCode(err)&0xff != sqlite3.SQLITE_BUSY || !time.Now().Before(deadline) {
+		if errCode(err)&0xff != sqlite3.SQLITE_BUSY {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w while waiting for the write lock: %v", ctx.Err(), err)
+		case <-deadline.C:
+			return err
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -305,7 +323,11 @@ func (s *Store) retryBusy(ctx context.Context, fn func() error) error {
 // does.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	err = s.retryBusy(ctx, func() error {
-		res, err = s.db.ExecContext(ctx, query, args...)
+		if st, perr := s.prepared(ctx, query); perr == nil {
+			res, err = st.ExecContext(ctx, args...)
+		} else {
+			res, err = s.db.ExecContext(ctx, query, args...)
+		}
 		return err
 	})
 	return res, err
@@ -313,19 +335,25 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Re
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it, or
 // rolls it back when fn or the commit fails. Taking the write lock waits as
-// retryBusy does.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.retryBusy(ctx, func() error {
+// retryBusy does. Statements run through the txn prepared (see txn).
+func (s *Store) inTx(ctx context.Context, fn func(*txn) error) error {
+	t := &txn{s: s}
+	err := s.retryBusy(ctx, func() error {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if err := fn(tx); err != nil {
+		t.Tx = tx
+		if err := fn(t); err != nil {
 			tx.Rollback()
 			return err
 		}
 		return tx.Commit()
 	})
+	for _, q := range t.missed {
+		s.prepared(ctx, q) // a query that does not prepare stays unprepared
+	}
+	return err
 }
 
 // errCode returns the SQLite extended result code of err, or 0.

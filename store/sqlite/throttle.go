@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -53,7 +52,7 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) ([]store.FailureWindow, error) {
 	nowMs, endMs := now.UnixMilli(), now.Add(window).UnixMilli()
 	out := make([]store.FailureWindow, len(keys))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		for i, k := range keys {
 			var end int64
 			err := tx.QueryRowContext(ctx, `INSERT INTO "jwtgate_login_failure" ("key", "failures", "window_end") VALUES (?, 1, ?)

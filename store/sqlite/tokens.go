@@ -39,7 +39,7 @@ func (s *Store) AddOutstanding(ctx context.Context, t store.OutstandingToken) er
 // constraint on token_id makes a second blacklisting fail with
 // store.ErrAlreadyBlacklisted, whichever process tries it.
 func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return blacklistTx(ctx, tx, t, at) })
+	err := s.inTx(ctx, func(tx *txn) error { return blacklistTx(ctx, tx, t, at) })
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return err
@@ -50,7 +50,7 @@ func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time
 }
 
 // blacklistTx is Blacklist within tx.
-func blacklistTx(ctx context.Context, tx *sql.Tx, t store.OutstandingToken, at time.Time) error {
+func blacklistTx(ctx context.Context, tx *txn, t store.OutstandingToken, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO "token_blacklist_outstandingtoken" ("token", "created_at", "expires_at", "user_id", "jti") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("jti") DO NOTHING`, outstandingArgs(t)...); err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
 func (s *Store) FlushExpired(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := formatTime(now)
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM "token_blacklist_blacklistedtoken" WHERE "token_id" IN (SELECT "id" FROM "token_blacklist_outstandingtoken" WHERE "expires_at" <= ?)`, cutoff); err != nil {
 			return err
 		}

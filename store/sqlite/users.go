@@ -130,7 +130,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateU
 	}
 	// taken reports whether a user has value in column: the same lower()
 	// (served by Migrate's index), and exactly unless IgnoreCase.
-	taken := func(tx *sql.Tx, column, value string) (bool, error) {
+	taken := func(tx *txn, column, value string) (bool, error) {
 		q := `SELECT 1 FROM "auth_user" WHERE lower("` + column + `") = lower(?1) AND "` + column + `" = ?1 LIMIT 1`
 		if opts.IgnoreCase {
 			q = `SELECT 1 FROM "auth_user" WHERE lower("` + column + `") = lower(?1) LIMIT 1`
@@ -142,7 +142,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateU
 		}
 		return err == nil, err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if opts.IgnoreCase {
 			if found, err := taken(tx, "username", u.Username); err != nil || found {
 				return cmp.Or(err, store.ErrUsernameTaken)
@@ -222,7 +222,7 @@ var userLinkTables = []string{"auth_user_groups", "auth_user_user_permissions", 
 // still points at the user fails the COMMIT; that is returned as
 // store.ErrUserReferenced naming the referencing columns.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *txn) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE "token_blacklist_outstandingtoken" SET "user_id" = NULL WHERE "user_id" = ?`, id); err != nil {
 			return err
 		}
@@ -264,7 +264,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 }
 
 // existingUserLinkTables returns those of userLinkTables that exist.
-func existingUserLinkTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
+func existingUserLinkTables(ctx context.Context, tx *txn) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' AND "name" IN (?, ?, ?) ORDER BY "name"`,
 		userLinkTables[0], userLinkTables[1], userLinkTables[2])
 	if err != nil {
