@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -191,11 +192,15 @@ func loadStore(ctx context.Context, r resolvedStore, key string, log *zap.Logger
 			return nil, fmt.Errorf("opening %s: %w", r.describe(), err)
 		}
 		var migrateErr error
+		migrate, indexes := s.Migrate, false
+		if tm, ok := s.(store.TableMigrator); ok {
+			migrate, indexes = tm.MigrateTables, true
+		}
 		if r.Migrate {
 			// The database may be down at start-up: the gateway starts
 			// anyway, answers 503 where it needs the database, and keeps
 			// trying below.
-			if migrateErr = s.Migrate(ctx); migrateErr != nil {
+			if migrateErr = migrate(ctx); migrateErr != nil {
 				log.Error("creating tables failed; retrying in the background", zap.String("store", r.describe()), zap.Error(migrateErr))
 			}
 		}
@@ -203,8 +208,20 @@ func loadStore(ctx context.Context, r resolvedStore, key string, log *zap.Logger
 		h := &storeHandle{store: s, users: userindex.New(r.ByUsername), cancel: stop, done: make(chan struct{})}
 		go func() {
 			defer close(h.done)
-			if migrateErr != nil && !retryMigrate(watchCtx, s, log) {
+			if migrateErr != nil && !retryMigrate(watchCtx, migrate, log) {
 				return
+			}
+			var indexing sync.WaitGroup
+			defer indexing.Wait()
+			if r.Migrate && indexes {
+				// Migrate again, now with the indexes, while the feed
+				// loads the users: reading a large auth_user to build
+				// them must not hold back the gateway's readiness.
+				indexing.Go(func() {
+					if err := s.Migrate(watchCtx); err != nil && watchCtx.Err() == nil {
+						log.Error("building jwtgate's indexes on auth_user failed; registrations stay correct but read the whole table until a restart builds them", zap.Error(err))
+					}
+				})
 			}
 			err := s.WatchUsers(watchCtx, &loggingWatcher{Index: h.users, log: log})
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -225,7 +242,7 @@ func loadStore(ctx context.Context, r resolvedStore, key string, log *zap.Logger
 
 // retryMigrate retries Migrate with backoff until it succeeds (true) or
 // ctx ends (false).
-func retryMigrate(ctx context.Context, s store.Store, log *zap.Logger) bool {
+func retryMigrate(ctx context.Context, migrate func(context.Context) error, log *zap.Logger) bool {
 	wait := time.Second
 	for {
 		select {
@@ -234,7 +251,7 @@ func retryMigrate(ctx context.Context, s store.Store, log *zap.Logger) bool {
 		case <-time.After(wait):
 		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.Migrate(mctx)
+		err := migrate(mctx)
 		cancel()
 		if err == nil {
 			log.Info("tables ready")

@@ -226,6 +226,14 @@ type CreateUserOptions struct {
 	IgnoreCase bool
 }
 
+// TableMigrator is a Store whose Migrate also builds indexes on Django's
+// tables, which can take minutes on a large table; MigrateTables does the
+// rest of Migrate, so that a gateway can serve while Migrate, run again
+// in the background, builds them.
+type TableMigrator interface {
+	MigrateTables(ctx context.Context) error
+}
+
 // Store is what jwtgate needs from a database, one interface per concern
 // (as package throttle takes only FailureCounters). All methods are safe for
 // concurrent use. Times are stored as Django stores them: UTC with

@@ -144,6 +144,23 @@ WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.username IS DISTINCT FROM NEW.userna
 // and lower(auth_user.username) when missing (ensureLowerIndex), without
 // blocking writes.
 func (s *Store) Migrate(ctx context.Context) error {
+	err := s.MigrateTables(ctx)
+	for _, ix := range lowerIndexes {
+		if err == nil {
+			err = s.ensureLowerIndex(ctx, ix.name, ix.column)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: migrating schema %s: %w", s.schema, err)
+	}
+	return nil
+}
+
+// MigrateTables is Migrate without the indexes on lower(email) and
+// lower(username), whose build reads all of auth_user (half a minute for
+// ten million users): the gateway serves once the tables are there and
+// builds those in the background (see store.TableMigrator).
+func (s *Store) MigrateTables(ctx context.Context) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return err
@@ -173,11 +190,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return s.ensureSessions(ctx, tx)
 	})
-	for _, ix := range lowerIndexes {
-		if err == nil {
-			err = s.ensureLowerIndex(ctx, ix.name, ix.column)
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("postgres: migrating schema %s: %w", s.schema, err)
 	}
