@@ -154,13 +154,12 @@ const drainTimeout = time.Minute
 
 // Destruct stops the user feed when the last config using the store is
 // unloaded, and closes the store once the requests still using it are done
-// (or after drainTimeout).
+// (or after drainTimeout). It closes in the background: pgxpool says
+// goodbye on each connection and waits up to 15 s for a hung server to
+// answer, which must not hold up the reload that retired the store.
 func (h *storeHandle) Destruct() error {
 	h.cancel()
 	<-h.done
-	if h.inflight.Load() == 0 {
-		return h.store.Close()
-	}
 	go func() {
 		deadline := time.Now().Add(drainTimeout)
 		for h.inflight.Load() > 0 && time.Now().Before(deadline) {

@@ -239,10 +239,12 @@ func (s *Store) ensureLowerIndex(ctx context.Context, name, column string) error
 		return err
 	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(emailIndexLockKey)); err != nil {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ConnectTimeout)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, int64(emailIndexLockKey)); err != nil {
 			// The lock is the session's: a connection that cannot unlock
 			// is closed rather than returned with it.
-			conn.Conn().Close(context.WithoutCancel(ctx))
+			conn.Conn().Close(uctx)
 		}
 	}()
 	exists, ok, err := valid()
