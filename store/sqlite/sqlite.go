@@ -33,9 +33,9 @@ type Options struct {
 	// Path is the database file (required). Its directory is created
 	// (mode 0700) when missing, and a new file gets mode 0600.
 	Path string
-	// BusyTimeout is how long a write waits in all for another
-	// connection's write lock before failing with "database is locked". The
-	// caller's context ends the wait sooner (see busySlice).
+	// BusyTimeout is how long a write waits in all for another process's
+	// write lock before failing with "database is locked". The caller's
+	// context ends the wait sooner (see writeQueue).
 	BusyTimeout time.Duration
 	// PollInterval is how often WatchUsers looks for changes.
 	PollInterval time.Duration
@@ -52,12 +52,9 @@ type Options struct {
 type Store struct {
 	db    *sql.DB
 	dsn   string
-	opts  Options
-	stmts stmts
-	// writer queues the process's writes (capacity 1), so a writer waits
-	// for the one before it in Go and starts when it commits, rather than
-	// in SQLite's busy handler, which sleeps in steps of milliseconds.
-	writer chan struct{}
+	opts   Options
+	stmts  stmts
+	writes writeQueue
 
 	// The change feed is pruned every pruneEvery of rows older than
 	// pruneAge; tests shorten them.
@@ -81,7 +78,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		dsn:        dsn(opts),
 		opts:       opts,
-		writer:     make(chan struct{}, 1),
 		pruneAge:   10 * time.Minute,
 		pruneEvery: time.Minute,
 	}
@@ -284,77 +280,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// busySlice is how long SQLite itself waits for a lock (its busy_timeout)
-// before handing control back. SQLite's busy handler sleeps without seeing
-// the caller's context, so writes wait in these slices and retry in Go
-// (retryBusy), which honours the context and Options.BusyTimeout.
+// busySlice is how long SQLite itself waits for another process's write
+// lock (its busy_timeout) before handing control back to begin, which
+// waits in these slices up to Options.BusyTimeout.
 const busySlice = 100 * time.Millisecond
-
-// retryBusy runs fn once this process's earlier writes are done (see
-// Store.writer), and again while it fails because another process holds
-// the write lock, until ctx ends or BusyTimeout has passed.
-func (s *Store) retryBusy(ctx context.Context, fn func() error) error {
-	deadline := time.NewTimer(s.opts.BusyTimeout)
-	defer deadline.Stop()
-	select {
-	case s.writer <- struct{}{}:
-		defer func() { <-s.writer }()
-	case <-ctx.Done():
-		return fmt.Errorf("%w while waiting for the write lock", ctx.Err())
-	case <-deadline.C:
-		return fmt.Errorf("sqlite: this process's other writes held the write lock for %v", s.opts.BusyTimeout)
-	}
-	for {
-		err := fn()
-		if errCode(err)&0xff != sqlite3.SQLITE_BUSY {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w while waiting for the write lock: %v", ctx.Err(), err)
-		case <-deadline.C:
-			return err
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-}
-
-// exec runs one write statement, waiting for the write lock as retryBusy
-// does.
-func (s *Store) exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
-	err = s.retryBusy(ctx, func() error {
-		if st, perr := s.prepared(ctx, query); perr == nil {
-			res, err = st.ExecContext(ctx, args...)
-		} else {
-			res, err = s.db.ExecContext(ctx, query, args...)
-		}
-		return err
-	})
-	return res, err
-}
-
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it, or
-// rolls it back when fn or the commit fails. Taking the write lock waits as
-// retryBusy does. Statements run through the txn prepared (see txn).
-func (s *Store) inTx(ctx context.Context, fn func(*txn) error) error {
-	t := &txn{s: s}
-	err := s.retryBusy(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		t.Tx = tx
-		if err := fn(t); err != nil {
-			tx.Rollback()
-			return err
-		}
-		return tx.Commit()
-	})
-	for _, q := range t.missed {
-		s.prepared(ctx, q) // a query that does not prepare stays unprepared
-	}
-	return err
-}
 
 // errCode returns the SQLite extended result code of err, or 0.
 func errCode(err error) int {
