@@ -50,8 +50,8 @@ type Options struct {
 // Store is the SQLite implementation of store.Store. It is safe for
 // concurrent use.
 type Store struct {
-	db    *sql.DB
-	dsn   string
+	db     *sql.DB
+	dsn    string
 	opts   Options
 	stmts  stmts
 	writes writeQueue
