@@ -25,9 +25,11 @@
 // Every connection runs with journal_mode=WAL (so readers never wait for a
 // writer; this converts a Django database, which Django reads just the
 // same), synchronous=NORMAL, foreign_keys=ON and a busy timeout, and begins
-// write transactions with BEGIN IMMEDIATE, so concurrent writers queue on
-// the busy timeout instead of failing to upgrade a read lock. WAL needs a
-// local file system: do not put the file on a network share.
+// write transactions with BEGIN IMMEDIATE, so writers of other processes
+// queue on the busy timeout instead of failing to upgrade a read lock. The
+// process's own writes queue in Go and are committed in groups (see
+// writeQueue). WAL needs a local file system: do not put the file on a
+// network share.
 //
 // # The user change feed (objects jwtgate adds)
 //
