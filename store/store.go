@@ -320,7 +320,9 @@ type Tokens interface {
 	// ErrSessionEnded when old's session has ended.
 	RotateSession(ctx context.Context, old, next OutstandingToken, at time.Time, expires int64, blacklist bool) error
 	// RevokeSession ends the user's session id (16 hex digits) at at and
-	// blacklists its outstanding refresh tokens, in one transaction. It
+	// blacklists its outstanding refresh tokens, in one transaction (a
+	// token a concurrent rotation recorded meanwhile is blacklisted right
+	// after it). It
 	// reports whether the session was live (false: unknown, another
 	// user's, or already ended).
 	RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error)

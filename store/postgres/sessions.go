@@ -219,8 +219,11 @@ func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh st
 // before), and only the one that blacklisted it goes on to mark the
 // session (rotated_jti, which the blacklist trigger reads when the
 // statement ends, so the session lives on) and record next. The blacklist
-// key is taken before the session row, as Blacklist does. Without $9
-// neither live nor bl is consulted.
+// key is taken before the session row, as Blacklist and RevokeSession do.
+// A session that a revocation ended after the snapshot is not updated:
+// then (done false) next is not recorded, so that no token outlives the
+// revocation unblacklisted; old stays blacklisted, as the revocation
+// wants. Without $9 neither live, bl nor done is consulted.
 const rotateQuery = `WITH live AS (
     SELECT NOT ($9::boolean AND EXISTS (SELECT 1 FROM jwtgate_session WHERE id = left($5, 16) AND revoked_at IS NOT NULL)) AS live
 ), ins AS (
@@ -238,19 +241,23 @@ const rotateQuery = `WITH live AS (
     UPDATE jwtgate_session SET rotated_jti = CASE WHEN $9 THEN $5 ELSE rotated_jti END,
         last_refreshed_at = $7::bigint, expires_at = GREATEST(expires_at, $8::bigint)
     WHERE id = left($5, 16) AND revoked_at IS NULL AND (SELECT ok FROM ok)
+    RETURNING 1
+), done AS (
+    SELECT (SELECT ok FROM ok) AND (NOT $9 OR EXISTS (SELECT 1 FROM sess)
+        OR NOT EXISTS (SELECT 1 FROM jwtgate_session WHERE id = left($5, 16))) AS done
 ), nxt AS (
     INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti)
-    SELECT $10::text, $11::timestamptz, $12::timestamptz, $13::integer, $14::varchar WHERE $14 <> '' AND (SELECT ok FROM ok)
+    SELECT $10::text, $11::timestamptz, $12::timestamptz, $13::integer, $14::varchar WHERE $14 <> '' AND (SELECT done FROM done)
 )
-SELECT live, ok FROM live, ok`
+SELECT live, ok, done FROM live, ok, done`
 
 // RotateSession marks old as rotated in its session, blacklists it and
 // records next, in one statement (rotateQuery).
 func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingToken, at time.Time, expires int64, blacklist bool) error {
 	args := append(outstandingArgs(old), utcMicro(at), at.Unix(), expires, blacklist)
 	args = append(args, outstandingArgs(next)...)
-	var live, ok bool
-	if err := s.pool.QueryRow(ctx, rotateQuery, args...).Scan(&live, &ok); err != nil {
+	var live, ok, done bool
+	if err := s.pool.QueryRow(ctx, rotateQuery, args...).Scan(&live, &ok, &done); err != nil {
 		return s.fail(err, "rotating token %q", old.JTI)
 	}
 	switch {
@@ -258,49 +265,76 @@ func (s *Store) RotateSession(ctx context.Context, old, next store.OutstandingTo
 		return store.ErrSessionEnded
 	case !ok:
 		return store.ErrAlreadyBlacklisted
+	case !done:
+		return store.ErrSessionEnded
 	}
 	return nil
 }
+
+// revokeQuery ends, at $4, the live sessions of user $2 (only session $3
+// unless it is empty) and blacklists, at $1, their unexpired outstanding
+// tokens not blacklisted yet (with $3, only while that session is live);
+// it returns how many sessions it ended. It takes the blacklist keys, in
+// id order, before the session rows (ended reads bl), as RotateSession,
+// Blacklist and Django's logout do, so a revocation racing a rotation of
+// the same session waits for it instead of deadlocking. The blacklist
+// trigger runs when the statement ends and finds the sessions ended.
+const revokeQuery = `WITH bl AS (
+    INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
+    SELECT $1, o.id FROM token_blacklist_outstandingtoken o
+    WHERE o.user_id = $2 AND o.expires_at > $1 AND ($3 = '' OR left(o.jti, 16) = $3
+        AND EXISTS (SELECT 1 FROM jwtgate_session WHERE id = $3 AND user_id = $2 AND revoked_at IS NULL))
+    ORDER BY o.id
+    ON CONFLICT (token_id) DO NOTHING RETURNING 1
+), ended AS (
+    UPDATE jwtgate_session SET revoked_at = $4
+    WHERE user_id = $2 AND ($3 = '' OR id = $3) AND revoked_at IS NULL AND (SELECT count(*) FROM bl) >= 0
+    RETURNING 1
+)
+SELECT count(*) FROM ended`
 
 // blacklistOutstanding blacklists, at $1, every unexpired outstanding
 // token of user $2 (of session $3 when not empty) not blacklisted yet.
 const blacklistOutstanding = `INSERT INTO token_blacklist_blacklistedtoken (blacklisted_at, token_id)
 SELECT $1, o.id FROM token_blacklist_outstandingtoken o
 WHERE o.user_id = $2 AND ($3 = '' OR left(o.jti, 16) = $3) AND o.expires_at > $1
-ON CONFLICT (token_id) DO NOTHING`
+ORDER BY o.id ON CONFLICT (token_id) DO NOTHING`
+
+// revoke ends the live sessions of the user (only session id unless it
+// is empty) and blacklists their outstanding tokens, runs then in the same
+// transaction, and commits. A rotation
+// that committed while revokeQuery waited for its key recorded a token
+// revokeQuery's snapshot lacks: a second statement, after the commit (so
+// it holds no session row while it takes keys), blacklists it.
+func (s *Store) revoke(ctx context.Context, userID int64, id string, at time.Time, then func(pgx.Tx) error) (bool, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, revokeQuery, utcMicro(at), userID, id, at.Unix()).Scan(&n); err != nil {
+			return err
+		}
+		return then(tx)
+	})
+	if err == nil && (n > 0 || id == "") {
+		_, err = s.pool.Exec(ctx, blacklistOutstanding, utcMicro(at), userID, id)
+	}
+	return n > 0, err
+}
 
 // RevokeSession ends the session and blacklists its outstanding tokens.
 func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
-	var changed bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jwtgate_session SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, at.Unix(), id, userID)
-		if err != nil {
-			return err
-		}
-		if changed = tag.RowsAffected() > 0; !changed {
-			return nil
-		}
-		_, err = tx.Exec(ctx, blacklistOutstanding, utcMicro(at), userID, id)
-		return err
-	})
+	changed, err := s.revoke(ctx, userID, id, at, func(pgx.Tx) error { return nil })
 	if err != nil {
 		return false, s.fail(err, "ending session %q", id)
 	}
 	return changed, nil
 }
 
-// RevokeUser raises the not-before, ends the sessions and blacklists the
-// outstanding tokens of the user, in one transaction.
+// RevokeUser ends the sessions and blacklists the outstanding tokens of
+// the user and raises its not-before.
 func (s *Store) RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO jwtgate_user_revocation (user_id, not_before) VALUES ($1, $2)
-ON CONFLICT (user_id) DO UPDATE SET not_before = GREATEST(jwtgate_user_revocation.not_before, EXCLUDED.not_before)`, userID, notBefore); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE jwtgate_session SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, at.Unix(), userID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, blacklistOutstanding, utcMicro(at), userID, "")
+	_, err := s.revoke(ctx, userID, "", at, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO jwtgate_user_revocation (user_id, not_before) VALUES ($1, $2)
+ON CONFLICT (user_id) DO UPDATE SET not_before = GREATEST(jwtgate_user_revocation.not_before, EXCLUDED.not_before)`, userID, notBefore)
 		return err
 	})
 	if err != nil {

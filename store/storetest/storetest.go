@@ -59,6 +59,7 @@ func Run(t *testing.T, f Factory) {
 		{"WatchUsersCancel", testWatchUsersCancel},
 		{"Sessions", testSessions},
 		{"RotateRace", testRotateRace},
+		{"RotateRevokeRace", testRotateRevokeRace},
 		{"RevocationFeed", testRevocationFeed},
 	}
 	for _, tc := range tests {
