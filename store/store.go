@@ -157,6 +157,24 @@ func ParseRevoked(s string) []RevokedSession {
 	return out
 }
 
+// Rows yields scan's result for each row next reports, then err's error
+// if it has one: a backend's query result as the iterator
+// UserWatcher.Load reads. It stops at the first error.
+func Rows[T any](next func() bool, scan func() (T, error), err func() error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for next() {
+			v, err := scan()
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+		if err := err(); err != nil {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
 // Session is one row of jwtgate_session: a login and every token minted
 // from it. Its id is the first 16 hex digits of those tokens' jti. Times
 // are Unix seconds.

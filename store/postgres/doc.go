@@ -26,21 +26,14 @@
 // inserts without an id, so Django's sequence or an identity column
 // numbers the user.
 //
-// CreateUser with UniqueEmail serialises registrations of one email with
-// pg_advisory_xact_lock(0x6a776765, hashtext(lower(email))) held across the
-// check and the insert, because Django has no unique index on
-// auth_user.email (and jwtgate adds no unique one: Django allows
-// duplicates). Registrations of different emails take different locks and
-// run in parallel. The check is served by jwtgate's plain index
-// jwtgate_auth_user_email_lower on auth_user (lower(email)), which Migrate
-// builds with CREATE INDEX CONCURRENTLY when it is missing, so writes to a
-// large existing table are not blocked while it builds. With IgnoreCase
-// the username is checked the same way first, under
-// pg_advisory_xact_lock(0x6a776775, hashtext(lower(username))), through
-// the index jwtgate_auth_user_username_lower on auth_user
-// (lower(username)). Blacklist relies on the unique constraints
-// on jti and token_id (INSERT … ON CONFLICT DO NOTHING), so of any number
-// of concurrent blacklistings of one token exactly one succeeds.
+// CreateUser with UniqueEmail or IgnoreCase serialises registrations of
+// one email (or folded username) under a transaction advisory lock, since
+// Django has no unique index on auth_user.email; jwtgate's plain indexes
+// jwtgate_auth_user_email_lower and jwtgate_auth_user_username_lower, which
+// Migrate builds with CREATE INDEX CONCURRENTLY, serve the checks.
+// Blacklist relies on the unique constraints on jti and token_id (INSERT …
+// ON CONFLICT DO NOTHING), so of any number of concurrent blacklistings of
+// one token exactly one succeeds.
 //
 // # The user change feed (objects jwtgate adds)
 //

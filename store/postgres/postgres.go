@@ -178,13 +178,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// inTx runs fn in a transaction and commits it, or rolls it back when fn
-// fails. The commit's error is returned as is (a deferred foreign key
-// violation surfaces there).
-func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
-}
-
 // fail wraps err, which happened while doing what (a format for args),
 // adding a hint when the tables are missing.
 func (s *Store) fail(err error, what string, args ...any) error {

@@ -161,7 +161,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // ten million users): the gateway serves once the tables are there and
 // builds those in the background (see store.TableMigrator).
 func (s *Store) MigrateTables(ctx context.Context) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return err
 		}
@@ -297,40 +297,34 @@ func (s *Store) ensureSchema(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// ensureFunction creates the trigger function name() with body unless it
+// exists with that body.
+func ensureFunction(ctx context.Context, tx pgx.Tx, name, body string) error {
+	var have *string
+	err := tx.QueryRow(ctx, `SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = to_regprocedure($1)`, name+"()").Scan(&have)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) || have != nil && *have == body {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE OR REPLACE FUNCTION `+name+`() RETURNS trigger LANGUAGE plpgsql AS $jwtgate$`+body+`$jwtgate$`); err != nil {
+		return fmt.Errorf("creating function %s: %w", name, err)
+	}
+	return nil
+}
+
 // ensureFeed creates or updates the trigger function and the triggers of
 // the user change feed.
 func ensureFeed(ctx context.Context, tx pgx.Tx) error {
-	var body *string
-	err := tx.QueryRow(ctx, `SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = to_regprocedure($1)`, notifyFunction+"()").Scan(&body)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err := ensureFunction(ctx, tx, notifyFunction, notifyBody); err != nil {
 		return err
-	}
-	if body == nil || *body != notifyBody {
-		if _, err := tx.Exec(ctx, `CREATE OR REPLACE FUNCTION `+notifyFunction+`() RETURNS trigger LANGUAGE plpgsql AS $jwtgate$`+notifyBody+`$jwtgate$`); err != nil {
-			return fmt.Errorf("creating function %s: %w", notifyFunction, err)
-		}
 	}
 	// A trigger is in place when one of that name on auth_user calls the
 	// function for the right events.
-	rows, err := tx.Query(ctx, `SELECT tgname, tgtype FROM pg_catalog.pg_trigger
+	rows, _ := tx.Query(ctx, `SELECT tgname, tgtype FROM pg_catalog.pg_trigger
 WHERE tgrelid = to_regclass('auth_user') AND tgfoid = to_regprocedure($1) AND NOT tgisinternal`, notifyFunction+"()")
-	if err != nil {
-		return err
-	}
 	have := map[string]int16{}
-	for rows.Next() {
-		var (
-			name   string
-			tgtype int16
-		)
-		if err := rows.Scan(&name, &tgtype); err != nil {
-			rows.Close()
-			return err
-		}
-		have[name] = tgtype
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var name string
+	var tgtype int16
+	if _, err := pgx.ForEachRow(rows, []any{&name, &tgtype}, func() error { have[name] = tgtype; return nil }); err != nil {
 		return err
 	}
 	for _, tr := range notifyTriggers {

@@ -95,16 +95,8 @@ func (s *Store) ensureSessions(ctx context.Context, tx pgx.Tx) error {
 		}
 	}
 	for _, f := range sessionFunctions(s.schema) {
-		var body *string
-		err := tx.QueryRow(ctx, `SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = to_regprocedure($1)`, f.name+"()").Scan(&body)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err := ensureFunction(ctx, tx, f.name, f.body); err != nil {
 			return err
-		}
-		if body != nil && *body == f.body {
-			continue
-		}
-		if _, err := tx.Exec(ctx, `CREATE OR REPLACE FUNCTION `+f.name+`() RETURNS trigger LANGUAGE plpgsql AS $jwtgate$`+f.body+`$jwtgate$`); err != nil {
-			return fmt.Errorf("creating function %s: %w", f.name, err)
 		}
 	}
 	for _, tr := range sessionTriggers {
@@ -190,7 +182,7 @@ func (s *Store) RefreshState(ctx context.Context, jti string) (*time.Time, bool,
 // StartSession records the session and its refresh token in one
 // transaction.
 func (s *Store) StartSession(ctx context.Context, sess store.Session, refresh store.OutstandingToken) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO jwtgate_session (id, user_id, created_at, last_refreshed_at, client_ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			sess.ID, sess.UserID, sess.CreatedAt, sess.LastRefreshedAt, sess.ClientIP, sess.UserAgent, sess.ExpiresAt); err != nil {
 			return err
@@ -308,7 +300,7 @@ ORDER BY o.id ON CONFLICT (token_id) DO NOTHING`
 // it holds no session row while it takes keys), blacklists it.
 func (s *Store) revoke(ctx context.Context, userID int64, id string, at time.Time, then func(pgx.Tx) error) (bool, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, revokeQuery, utcMicro(at), userID, id, at.Unix()).Scan(&n); err != nil {
 			return err
 		}

@@ -36,14 +36,25 @@ func (s *Store) AddOutstanding(ctx context.Context, t store.OutstandingToken) er
 // blacklistedtoken row, in one transaction. Both inserts use ON CONFLICT
 // DO NOTHING on the tables' unique constraints, which makes a concurrent
 // insert of the same key wait for the first transaction to end: of any
-// number of concurrent calls for one jti, through any number of gateways,
-// exactly one inserts the blacklist row and the others return
-// store.ErrAlreadyBlacklisted. Like RotateSession it takes the blacklist
-// row's key before the session row (which the blacklist trigger updates),
-// so a logout racing a rotation of the same token waits for it instead of
-// deadlocking.
+// number of concurrent calls for one jti exactly one inserts the blacklist
+// row and the others return store.ErrAlreadyBlacklisted. Like
+// RotateSession it takes the blacklist key before the session row (which
+// the blacklist trigger updates), so it cannot deadlock with them.
 func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time.Time) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error { return blacklistTx(ctx, tx, t, at) })
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING`, outstandingArgs(t)...); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $1`, t.JTI).Scan(&id); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, $2) ON CONFLICT (token_id) DO NOTHING RETURNING id`, id, utcMicro(at)).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrAlreadyBlacklisted
+		}
+		return err
+	})
 	switch {
 	case errors.Is(err, store.ErrAlreadyBlacklisted):
 		return err
@@ -51,23 +62,6 @@ func (s *Store) Blacklist(ctx context.Context, t store.OutstandingToken, at time
 		return s.fail(err, "blacklisting token %q", t.JTI)
 	}
 	return nil
-}
-
-// blacklistTx is Blacklist within tx.
-func blacklistTx(ctx context.Context, tx pgx.Tx, t store.OutstandingToken, at time.Time) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO token_blacklist_outstandingtoken (token, created_at, expires_at, user_id, jti) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (jti) DO NOTHING`, outstandingArgs(t)...); err != nil {
-		return err
-	}
-	var id int64
-	if err := tx.QueryRow(ctx, `SELECT id FROM token_blacklist_outstandingtoken WHERE jti = $1`, t.JTI).Scan(&id); err != nil {
-		return err
-	}
-	var blID int64
-	err := tx.QueryRow(ctx, `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, $2) ON CONFLICT (token_id) DO NOTHING RETURNING id`, id, utcMicro(at)).Scan(&blID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.ErrAlreadyBlacklisted
-	}
-	return err
 }
 
 // IsBlacklisted reports whether the token with this jti is blacklisted,

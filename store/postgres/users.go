@@ -44,24 +44,22 @@ func scanUser(r pgx.Row) (store.User, error) {
 // UserByUsername returns the user with exactly this username (= on
 // varchar is case-sensitive, like Django's lookup), or store.ErrNotFound.
 func (s *Store) UserByUsername(ctx context.Context, username string) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM auth_user WHERE username = $1`, username))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.User{}, s.fail(err, "reading user %q", username)
-	}
-	return u, nil
+	return s.user(ctx, `username = $1`, username, fmt.Sprintf("%q", username))
 }
 
 // UserByID returns the user with this id, or store.ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM auth_user WHERE id = $1::bigint`, id))
+	return s.user(ctx, `id = $1::bigint`, id, fmt.Sprint(id))
+}
+
+// user reads the user that where selects with arg (named what in errors).
+func (s *Store) user(ctx context.Context, where string, arg any, what string) (store.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM auth_user WHERE `+where, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
 	if err != nil {
-		return store.User{}, s.fail(err, "reading user %d", id)
+		return store.User{}, s.fail(err, "reading user %s", what)
 	}
 	return u, nil
 }
@@ -144,7 +142,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 	}
 	var err error
 	if opts.UniqueEmail || opts.IgnoreCase {
-		err = s.inTx(ctx, func(tx pgx.Tx) error {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if opts.IgnoreCase {
 				if found, err := taken(tx, usernameLockNamespace, "username", u.Username); err != nil || found {
 					return cmp.Or(err, store.ErrUsernameTaken)
@@ -224,7 +222,7 @@ var userLinkTables = []string{"auth_user_groups", "auth_user_user_permissions", 
 // DEFERRED, at the COMMIT; either is returned as store.ErrUserReferenced
 // naming the table, and nothing is deleted.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = $1::bigint`, id); err != nil {
 			return err
 		}

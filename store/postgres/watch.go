@@ -33,34 +33,17 @@ const (
 // returns ctx.Err(). It runs in the caller's goroutine, leaves no goroutine
 // behind and calls w from that goroutine only.
 //
-// It opens a connection of its own (outside the pool), runs LISTEN
-// jwtgate_user_change, and only then reads every user for w.Load, so that
-// no change falls between the two. Each notification names a user that
-// Migrate's triggers saw inserted, changed or deleted (by any process:
-// Django, another gateway, psql); WatchUsers reads the users named by all
-// the notifications received so far in one query and calls w.Update for
-// each, with exists false for a user that is gone. A burst of changes
-// therefore costs one or two queries, and requests cost none.
-//
-// Every Options.ResyncInterval, and on a TRUNCATE of auth_user, it does a
-// full Load instead.
-//
-// LISTEN/NOTIFY can fail silently: behind a transaction-pooling proxy
-// (PgBouncer) the LISTEN holds on a server session that other clients'
-// notifications never reach, and a disabled trigger notifies nothing. So
-// every Options.CanaryInterval WatchUsers sends a canary notification on a
-// channel of its own through the pool, as any writer would, and reads
-// pg_trigger.tgenabled of jwtgate's triggers. While a canary has not come
-// back by the time the next is due, or a trigger is disabled, the feed is
-// down: it tells a store.FeedObserver why, and does a full Load every
-// second (feedPollInterval) until canaries come back with every trigger
-// enabled. A canary that came back, with the triggers enabled, confirms
-// to the observer that every change committed before it was sent has been
-// handed over (Fresh), and so does each Load, from its snapshot's time. When the connection is silent for 30 seconds it
-// checks it is alive. When the connection fails it reports the error to
-// w.Error, reconnects with a backoff from 200 ms doubling up to 5 s, and
-// starts over with LISTEN and a full Load, since changes made meanwhile
-// were not notified to it.
+// On a connection of its own it runs LISTEN jwtgate_user_change and only
+// then reads every user for w.Load, so that no change falls between the
+// two; then it reads the users named by the notifications received so far
+// in one query and calls w.Update for each (exists false for a user that
+// is gone). Every Options.ResyncInterval, and on a TRUNCATE of auth_user,
+// it does a full Load instead. Every Options.CanaryInterval it proves the
+// feed alive (see the package documentation), reading every user once a
+// second (feedPollInterval) while it is down; a canary that came back, and
+// each Load, tell a store.FeedObserver how fresh w is. A connection silent
+// for 30 seconds is pinged; on a failure it reports to w.Error, reconnects
+// with a backoff from 200 ms doubling up to 5 s, and starts over.
 func (s *Store) WatchUsers(ctx context.Context, w store.UserWatcher) error {
 	backoff := s.minBackoff
 	health := &feedHealth{}
@@ -310,22 +293,7 @@ func (ww *watcher) reset(ctx context.Context) error {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)
 	}
 	defer rows.Close()
-	ww.w.Load(func(yield func(store.UserState, error) bool) {
-		for rows.Next() {
-			st, err := scanState(rows)
-			if err != nil {
-				rows.Close()
-				yield(store.UserState{}, err)
-				return
-			}
-			if !yield(st, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.UserState{}, err)
-		}
-	})
+	ww.w.Load(store.Rows(rows.Next, func() (store.UserState, error) { return scanState(rows) }, rows.Err))
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reading auth_user (has the database been migrated?): %w", err)

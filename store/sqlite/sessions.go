@@ -136,16 +136,9 @@ WHERE o."user_id" = ?2 AND (?3 = '' OR substr(o."jti", 1, 16) = ?3) AND o."expir
 func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
 	var changed bool
 	err := s.inTx(ctx, func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ? WHERE "id" = ? AND "user_id" = ? AND "revoked_at" IS NULL`, at.Unix(), id, userID)
-		if err != nil {
+		n, err := affected(tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ? WHERE "id" = ? AND "user_id" = ? AND "revoked_at" IS NULL`, at.Unix(), id, userID))
+		if changed = n > 0; err != nil || !changed {
 			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if changed = n > 0; !changed {
-			return nil
 		}
 		_, err = tx.ExecContext(ctx, blacklistOutstanding, formatTime(at), userID, id)
 		return err
@@ -180,20 +173,11 @@ ON CONFLICT ("user_id") DO UPDATE SET "not_before" = max("not_before", ?2)`, use
 func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]store.Session, error) {
 	rows, err := s.query(ctx, `SELECT "id", "user_id", "created_at", "last_refreshed_at", "client_ip", "user_agent", "expires_at" FROM "jwtgate_session"
 WHERE "user_id" = ? AND "revoked_at" IS NULL AND "expires_at" > ? ORDER BY "created_at" DESC, "id"`, userID, now.Unix())
+	out, err := collect(rows, err, func(r rowScanner) (x store.Session, err error) {
+		return x, r.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastRefreshedAt, &x.ClientIP, &x.UserAgent, &x.ExpiresAt)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing the sessions of user %d: %w", userID, err)
 	}
-	defer rows.Close()
-	out := []store.Session{}
-	for rows.Next() {
-		var x store.Session
-		if err := rows.Scan(&x.ID, &x.UserID, &x.CreatedAt, &x.LastRefreshedAt, &x.ClientIP, &x.UserAgent, &x.ExpiresAt); err != nil {
-			return nil, fmt.Errorf("sqlite: listing the sessions of user %d: %w", userID, err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: listing the sessions of user %d: %w", userID, err)
-	}
-	return out, nil
+	return append([]store.Session{}, out...), nil
 }

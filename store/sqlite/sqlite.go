@@ -285,6 +285,31 @@ func (s *Store) Migrate(ctx context.Context) error {
 // waits in these slices up to Options.BusyTimeout.
 const busySlice = 100 * time.Millisecond
 
+// collect scans every row of rows (err: the query's error) with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// affected is the RowsAffected of an Exec's result, or the Exec's error.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // errCode returns the SQLite extended result code of err, or 0.
 func errCode(err error) int {
 	var e *sqlite.Error

@@ -16,32 +16,27 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 	if len(keys) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, len(keys)+1)
-	for _, k := range keys {
-		args = append(args, k)
-	}
-	args = append(args, now.UnixMilli())
 	rows, err := s.query(ctx, `SELECT "key", "failures", "window_end" FROM "jwtgate_login_failure"
-		WHERE "key" IN (`+placeholders(len(keys))+`) AND "window_end" > ?`, args...)
+		WHERE "key" IN (`+placeholders(len(keys))+`) AND "window_end" > ?`, append(keyArgs(keys), now.UnixMilli())...)
+	type row struct {
+		key string
+		w   store.FailureWindow
+	}
+	found, err := collect(rows, err, func(r rowScanner) (x row, err error) {
+		var end int64
+		err = r.Scan(&x.key, &x.w.Failures, &end)
+		x.w.Ends = time.UnixMilli(end).UTC()
+		return x, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
 	}
-	defer rows.Close()
-	found := map[string]store.FailureWindow{}
-	for rows.Next() {
-		var k string
-		var n int
-		var end int64
-		if err := rows.Scan(&k, &n, &end); err != nil {
-			return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
+	for _, x := range found {
+		for i, k := range keys {
+			if k == x.key {
+				out[i] = x.w
+			}
 		}
-		found[k] = store.FailureWindow{Failures: n, Ends: time.UnixMilli(end).UTC()}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: reading login failures: %w", err)
-	}
-	for i, k := range keys {
-		out[i] = found[k]
 	}
 	return out, nil
 }
@@ -79,12 +74,8 @@ func (s *Store) UncountLoginFailure(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
 	if _, err := s.exec(ctx, `UPDATE "jwtgate_login_failure" SET "failures" = "failures" - 1
-		WHERE "key" IN (`+placeholders(len(keys))+`) AND "failures" > 0`, args...); err != nil {
+		WHERE "key" IN (`+placeholders(len(keys))+`) AND "failures" > 0`, keyArgs(keys)...); err != nil {
 		return fmt.Errorf("sqlite: taking back a login attempt: %w", err)
 	}
 	return nil
@@ -95,11 +86,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
-	if _, err := s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "key" IN (`+placeholders(len(keys))+`)`, args...); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "key" IN (`+placeholders(len(keys))+`)`, keyArgs(keys)...); err != nil {
 		return fmt.Errorf("sqlite: clearing login failures: %w", err)
 	}
 	return nil
@@ -107,13 +94,23 @@ func (s *Store) ClearLoginFailures(ctx context.Context, keys []string) error {
 
 // PruneLoginFailures deletes the windows that ended by now.
 func (s *Store) PruneLoginFailures(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli())
+	n, err := affected(s.exec(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli()))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: pruning login failures: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
+// keyArgs is keys as query arguments.
+func keyArgs(keys []string) []any {
+	args := make([]any, len(keys), len(keys)+1)
+	for i, k := range keys {
+		args[i] = k
+	}
+	return args
+}
+
+// placeholders is n comma-separated "?".
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }

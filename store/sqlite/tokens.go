@@ -79,30 +79,25 @@ func (s *Store) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
 	return true, nil
 }
 
-// FlushExpired deletes the outstanding tokens that expired at or before
-// now, and their blacklist rows first, and the login failure windows that
-// ended, in one transaction, and returns how many outstanding rows it
-// deleted. expires_at is compared as text with now
-// in Django's format, as Django's own query does on SQLite (see the package
-// documentation).
+// FlushExpired deletes, in one transaction, the outstanding tokens that
+// expired at or before now (their blacklist rows first), the expired
+// sessions and the ended login failure windows, and returns how many
+// outstanding rows it deleted. expires_at is compared as text in Django's
+// format, as Django's own query does on SQLite.
 func (s *Store) FlushExpired(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := formatTime(now)
 	var n int64
 	err := s.inTx(ctx, func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM "token_blacklist_blacklistedtoken" WHERE "token_id" IN (SELECT "id" FROM "token_blacklist_outstandingtoken" WHERE "expires_at" <= ?)`, cutoff); err != nil {
-			return err
+		_, err := tx.ExecContext(ctx, `DELETE FROM "token_blacklist_blacklistedtoken" WHERE "token_id" IN (SELECT "id" FROM "token_blacklist_outstandingtoken" WHERE "expires_at" <= ?)`, cutoff)
+		if err == nil {
+			n, err = affected(tx.ExecContext(ctx, `DELETE FROM "token_blacklist_outstandingtoken" WHERE "expires_at" <= ?`, cutoff))
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM "token_blacklist_outstandingtoken" WHERE "expires_at" <= ?`, cutoff)
-		if err != nil {
-			return err
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_session" WHERE "expires_at" <= ?`, now.Unix())
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli())
 		}
-		if _, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_session" WHERE "expires_at" <= ?`, now.Unix()); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM "jwtgate_login_failure" WHERE "window_end" <= ?`, now.UnixMilli())
 		return err
 	})
 	if err != nil {

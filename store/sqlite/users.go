@@ -47,24 +47,22 @@ func scanUser(r rowScanner) (store.User, error) {
 // UserByUsername returns the user with exactly this username (SQLite's =
 // on text is case-sensitive, like Django's lookup), or store.ErrNotFound.
 func (s *Store) UserByUsername(ctx context.Context, username string) (store.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM "auth_user" WHERE "username" = ?`, username))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.User{}, fmt.Errorf("sqlite: reading user %q: %w", username, err)
-	}
-	return u, nil
+	return s.user(ctx, `"username"`, username, fmt.Sprintf("%q", username))
 }
 
 // UserByID returns the user with this id, or store.ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id int64) (store.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM "auth_user" WHERE "id" = ?`, id))
+	return s.user(ctx, `"id"`, id, fmt.Sprint(id))
+}
+
+// user reads the user whose column is value (named what in errors).
+func (s *Store) user(ctx context.Context, column string, value any, what string) (store.User, error) {
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM "auth_user" WHERE `+column+` = ?`, value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, store.ErrNotFound
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("sqlite: reading user %d: %w", id, err)
+		return store.User{}, fmt.Errorf("sqlite: reading user %s: %w", what, err)
 	}
 	return u, nil
 }
@@ -72,19 +70,8 @@ func (s *Store) UserByID(ctx context.Context, id int64) (store.User, error) {
 // ListUsers returns every user ordered by id.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM "auth_user" ORDER BY "id"`)
+	all, err := collect(rows, err, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: listing users: %w", err)
-	}
-	defer rows.Close()
-	var all []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: listing users: %w", err)
-		}
-		all = append(all, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: listing users: %w", err)
 	}
 	return all, nil
@@ -93,19 +80,10 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 // UsersAfter returns a page of id, username and email ordered by id.
 func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store.UserSummary, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT "id", "username", "email" FROM "auth_user" WHERE "id" > ? ORDER BY "id" LIMIT ?`, after, limit)
+	page, err := collect(rows, err, func(r rowScanner) (u store.UserSummary, err error) {
+		return u, r.Scan(&u.ID, &u.Username, &u.Email)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: listing users: %w", err)
-	}
-	defer rows.Close()
-	var page []store.UserSummary
-	for rows.Next() {
-		var u store.UserSummary
-		if err := rows.Scan(&u.ID, &u.Username, &u.Email); err != nil {
-			return nil, fmt.Errorf("sqlite: listing users: %w", err)
-		}
-		page = append(page, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: listing users: %w", err)
 	}
 	return page, nil
@@ -196,11 +174,7 @@ func (s *Store) SetLastLogin(ctx context.Context, id int64, at time.Time) error 
 // updateUser runs an UPDATE of one user and returns store.ErrNotFound when
 // it matched no row.
 func (s *Store) updateUser(ctx context.Context, id int64, what, query string, args ...any) error {
-	res, err := s.exec(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("sqlite: setting %s of user %d: %w", what, id, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := affected(s.exec(ctx, query, args...))
 	if err != nil {
 		return fmt.Errorf("sqlite: setting %s of user %d: %w", what, id, err)
 	}
@@ -226,7 +200,9 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE "token_blacklist_outstandingtoken" SET "user_id" = NULL WHERE "user_id" = ?`, id); err != nil {
 			return err
 		}
-		links, err := existingUserLinkTables(ctx, tx)
+		rows, err := tx.QueryContext(ctx, `SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' AND "name" IN (?, ?, ?) ORDER BY "name"`,
+			userLinkTables[0], userLinkTables[1], userLinkTables[2])
+		links, err := collect(rows, err, func(r rowScanner) (name string, err error) { return name, r.Scan(&name) })
 		if err != nil {
 			return err
 		}
@@ -235,18 +211,11 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM "auth_user" WHERE "id" = ?`, id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		n, err := affected(tx.ExecContext(ctx, `DELETE FROM "auth_user" WHERE "id" = ?`, id))
+		if err == nil && n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -261,25 +230,6 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		return fmt.Errorf("sqlite: deleting user %d: %w", id, err)
 	}
 	return nil
-}
-
-// existingUserLinkTables returns those of userLinkTables that exist.
-func existingUserLinkTables(ctx context.Context, tx *txn) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT "name" FROM "sqlite_master" WHERE "type" = 'table' AND "name" IN (?, ?, ?) ORDER BY "name"`,
-		userLinkTables[0], userLinkTables[1], userLinkTables[2])
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var found []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		found = append(found, name)
-	}
-	return found, rows.Err()
 }
 
 // referencesTo lists, as "table.column", the foreign keys to auth_user

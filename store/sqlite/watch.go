@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -166,26 +167,12 @@ func (f *feed) reset(ctx context.Context) error {
 		}
 		defer rows.Close()
 		var readErr error
-		f.w.Load(func(yield func(store.UserState, error) bool) {
-			for rows.Next() {
-				st, err := scanState(rows)
-				if err != nil {
-					readErr = err
-					yield(store.UserState{}, err)
-					return
-				}
-				if !yield(st, nil) {
-					return
-				}
-			}
-			if readErr = rows.Err(); readErr != nil {
-				yield(store.UserState{}, readErr)
-			}
-		})
-		if readErr != nil {
-			return readErr
-		}
-		return rows.Close()
+		f.w.Load(store.Rows(rows.Next, func() (st store.UserState, err error) {
+			st, err = scanState(rows)
+			readErr = cmp.Or(readErr, err)
+			return st, err
+		}, rows.Err))
+		return cmp.Or(readErr, rows.Err(), rows.Close())
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: watching users: reading auth_user (has the database been migrated?): %w", err)
@@ -217,35 +204,18 @@ func (f *feed) readChanges(ctx context.Context, v int64) error {
 			return nil
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT "user_id" FROM "jwtgate_user_change" WHERE "seq" > ? AND "seq" <= ? ORDER BY "seq"`, f.cursor, hi)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		seen := map[int64]bool{}
-		n := int64(0)
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		ids, err := collect(rows, err, func(r rowScanner) (id int64, err error) { return id, r.Scan(&id) })
 		// seq comes from AUTOINCREMENT and so has no holes; fewer rows
 		// than that means some were pruned before we read them.
-		if n != hi-f.cursor {
-			gap = true
-			return nil
+		if gap = int64(len(ids)) != hi-f.cursor; err != nil || gap {
+			return err
 		}
+		seen := map[int64]bool{}
 		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 			st, err := scanState(tx.QueryRowContext(ctx, stateQuery(`WHERE u."id" = ?`), id))
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
