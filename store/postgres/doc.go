@@ -39,25 +39,18 @@
 //
 // The gateway's Bearer check never queries the database: it keeps every
 // user's state in memory, and WatchUsers keeps that copy current by push,
-// with LISTEN/NOTIFY. Migrate therefore adds one function and four
-// triggers, the only objects jwtgate attaches to a Django table:
-//
-//   - function jwtgate_notify_user_change() (PL/pgSQL), which runs
-//     pg_notify('jwtgate_user_change', id) for the row's id (the old and
-//     the new id when an UPDATE changed it), or with the payload "*" for a
-//     TRUNCATE;
-//   - trigger jwtgate_user_change_insert: AFTER INSERT ON auth_user FOR
-//     EACH ROW;
-//   - trigger jwtgate_user_change_update: AFTER UPDATE OF id, username,
-//     is_active, is_staff, is_superuser ON auth_user FOR EACH ROW, WHEN one
-//     of them IS DISTINCT FROM its old value (so last_login updates, the
-//     frequent ones, notify nothing; a changed password notifies through
-//     the session state's jwtgate_password_changed, every time, with the
-//     new password's fingerprint in the state, see docs/sessions.md);
-//   - trigger jwtgate_user_change_delete: AFTER DELETE ON auth_user FOR
-//     EACH ROW;
-//   - trigger jwtgate_user_change_truncate: AFTER TRUNCATE ON auth_user FOR
-//     EACH STATEMENT (Django's flush truncates).
+// with LISTEN/NOTIFY. Migrate therefore adds the PL/pgSQL function
+// jwtgate_notify_user_change(), which runs pg_notify('jwtgate_user_change',
+// id) for the row's id (the old and the new id when an UPDATE changed it)
+// or with the payload "*" for a TRUNCATE, and four AFTER triggers on
+// auth_user that call it, the only objects jwtgate attaches to a Django
+// table: jwtgate_user_change_insert, jwtgate_user_change_delete,
+// jwtgate_user_change_truncate (Django's flush truncates) and
+// jwtgate_user_change_update, on UPDATE OF id, username, is_active,
+// is_staff, is_superuser when one of them IS DISTINCT FROM its old value
+// (so last_login updates notify nothing; a changed password notifies
+// through the session state's jwtgate_password_changed, see
+// docs/sessions.md).
 //
 // Notifications are delivered when the changing transaction commits, to
 // every listening gateway. Migrate replaces the function when its body

@@ -16,11 +16,8 @@ func (s *Store) LoginFailures(ctx context.Context, keys []string, now time.Time)
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT key, failures, window_end FROM jwtgate_login_failure
+	rows, _ := s.pool.Query(ctx, `SELECT key, failures, window_end FROM jwtgate_login_failure
 		WHERE key = ANY($1) AND window_end > $2`, keys, now.UnixMilli())
-	if err != nil {
-		return nil, s.fail(err, "reading login failures")
-	}
 	if err := windows(rows, keys, out); err != nil {
 		return nil, s.fail(err, "reading login failures")
 	}
@@ -35,16 +32,13 @@ func (s *Store) AddLoginFailure(ctx context.Context, keys []string, now time.Tim
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `INSERT INTO jwtgate_login_failure AS f (key, failures, window_end)
+	rows, _ := s.pool.Query(ctx, `INSERT INTO jwtgate_login_failure AS f (key, failures, window_end)
 		SELECT k, 1, $2 FROM unnest($1::text[]) AS k
 		ON CONFLICT (key) DO UPDATE SET
 			failures = CASE WHEN f.window_end <= $3 THEN 1 ELSE f.failures + 1 END,
 			window_end = CASE WHEN f.window_end <= $3 THEN excluded.window_end ELSE f.window_end END
 		RETURNING key, failures, window_end`,
 		keys, now.Add(window).UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return nil, s.fail(err, "counting a login failure")
-	}
 	if err := windows(rows, keys, out); err != nil {
 		return nil, s.fail(err, "counting a login failure")
 	}

@@ -13,16 +13,13 @@ import (
 	"github.com/jwtgate/jwtgate/store"
 )
 
-// emailLockNamespace is the first key of the two-int
-// pg_advisory_xact_lock(namespace, hashtext(lower(email))) that CreateUser
-// takes with UniqueEmail ("jwge" in ASCII). The two-int and the one-bigint
-// forms never collide.
-const emailLockNamespace int32 = 0x6a77_6765
-
-// usernameLockNamespace is the first key of the
-// pg_advisory_xact_lock(namespace, hashtext(lower(username))) that
-// CreateUser takes with IgnoreCase ("jwgu" in ASCII).
-const usernameLockNamespace int32 = 0x6a77_6775
+// The first keys of the two-int pg_advisory_xact_lock(namespace,
+// hashtext(lower(value))) CreateUser takes with UniqueEmail ("jwge" in
+// ASCII) and IgnoreCase ("jwgu"); they never collide with one-bigint keys.
+const (
+	emailLockNamespace    int32 = 0x6a77_6765
+	usernameLockNamespace int32 = 0x6a77_6775
+)
 
 // userColumns selects a whole auth_user row for scanUser.
 const userColumns = `id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined`
@@ -66,10 +63,7 @@ func (s *Store) user(ctx context.Context, where string, arg any, what string) (s
 
 // ListUsers returns every user ordered by id.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM auth_user ORDER BY id`)
-	if err != nil {
-		return nil, s.fail(err, "listing users")
-	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+userColumns+` FROM auth_user ORDER BY id`)
 	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
 	if err != nil {
 		return nil, s.fail(err, "listing users")
@@ -79,10 +73,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // UsersAfter returns a page of id, username and email ordered by id.
 func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store.UserSummary, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, username, email FROM auth_user WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, s.fail(err, "listing users")
-	}
+	rows, _ := s.pool.Query(ctx, `SELECT id, username, email FROM auth_user WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (u store.UserSummary, err error) {
 		err = r.Scan(&u.ID, &u.Username, &u.Email)
 		return u, err
@@ -93,25 +84,19 @@ func (s *Store) UsersAfter(ctx context.Context, after int64, limit int) ([]store
 	return page, nil
 }
 
-// CreateUser inserts u without an id (the table's default, Django's
-// sequence or an identity column, gives it) and returns it with its id and
-// its times as stored (UTC, microseconds).
+// CreateUser inserts u without an id (Django's sequence or an identity
+// column gives it) and returns it with its id and its times as stored
+// (UTC, microseconds).
 //
 // With opts.UniqueEmail the check and the insert run in one transaction
-// that first takes pg_advisory_xact_lock(namespace, hashtext(lower(email))):
-// registrations of one email through any number of gateways are
-// serialised, and each sees the users the previous ones committed, while
-// registrations of other emails take other locks and run in parallel (two
-// emails share a lock only when their hashes collide). The check is an
-// exact match, lower(email) = lower($1) AND email = $1, which Migrate's
-// index jwtgate_auth_user_email_lower serves, so it reads a few index
-// entries however large the table. Registrations that bypass jwtgate
-// (Django's own views) do not take the lock.
-//
-// With opts.IgnoreCase the username is checked the same way first, under
-// a lock of its lower() (namespace usernameLockNamespace; the username
-// lock is always taken before the email lock, so two registrations cannot
-// deadlock), through Migrate's index jwtgate_auth_user_username_lower,
+// that first takes pg_advisory_xact_lock(emailLockNamespace,
+// hashtext(lower(email))): registrations of one email through any number
+// of gateways are serialised, those of other emails run in parallel. The
+// check, lower(email) = lower($1) AND email = $1, reads a few entries of
+// Migrate's index jwtgate_auth_user_email_lower. Registrations that
+// bypass jwtgate (Django's own views) do not take the lock. With
+// opts.IgnoreCase the username is checked the same way first (its lock is
+// always taken before the email's, so two registrations cannot deadlock),
 // and the email check drops its exact-match clause.
 func (s *Store) CreateUser(ctx context.Context, u store.User, opts store.CreateUserOptions) (store.User, error) {
 	u.DateJoined = utcMicro(u.DateJoined)
@@ -226,10 +211,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		if _, err := tx.Exec(ctx, `UPDATE token_blacklist_outstandingtoken SET user_id = NULL WHERE user_id = $1::bigint`, id); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL`, userLinkTables)
-		if err != nil {
-			return err
-		}
+		rows, _ := tx.Query(ctx, `SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(quote_ident(t)) IS NOT NULL`, userLinkTables)
 		links, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return err

@@ -154,7 +154,9 @@ func (s *Store) watch(ctx context.Context, w store.UserWatcher, health *feedHeal
 		defer cancel()
 		ww.conn.Close(c)
 	}()
-	if err := ww.exec(ctx, `LISTEN `+userChangeChannel+`; LISTEN `+ww.canary); err != nil {
+	lctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
+	_, err = ww.conn.Exec(lctx, `LISTEN `+userChangeChannel+`; LISTEN `+ww.canary)
+	if cancel(); err != nil {
 		return false, fmt.Errorf("listening for user changes: %w", err)
 	}
 	if err := ww.reset(ctx); err != nil {
@@ -208,7 +210,9 @@ func (ww *watcher) follow(ctx context.Context) error {
 			}
 			lastHeard = time.Now()
 		case !time.Now().Before(ping):
-			if err := ww.ping(ctx); err != nil {
+			pctx, cancel := context.WithTimeout(ctx, ww.s.opts.ConnectTimeout)
+			err := ww.conn.Ping(pctx)
+			if cancel(); err != nil {
 				return fmt.Errorf("checking the connection: %w", err)
 			}
 			lastHeard = time.Now()
@@ -264,21 +268,6 @@ func (ww *watcher) canaryBack(payload string) {
 	ww.health.set(ww.triggers)
 }
 
-// exec runs sql (no arguments) within watchQueryTimeout.
-func (ww *watcher) exec(ctx context.Context, sql string) error {
-	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
-	defer cancel()
-	_, err := ww.conn.Exec(qctx, sql)
-	return err
-}
-
-// ping checks, within the connect timeout, that the server still answers.
-func (ww *watcher) ping(ctx context.Context) error {
-	qctx, cancel := context.WithTimeout(ctx, ww.s.opts.ConnectTimeout)
-	defer cancel()
-	return ww.conn.Ping(qctx)
-}
-
 // reset hands w every user, streamed from the rows as w.Load reads them
 // (no list of every user is built). Notifications received before the
 // query are covered by it and dropped; those received while it runs may
@@ -322,10 +311,7 @@ func (ww *watcher) update(ctx context.Context) error {
 	ww.pending = nil
 	qctx, cancel := context.WithTimeout(ctx, watchQueryTimeout)
 	defer cancel()
-	rows, err := ww.conn.Query(qctx, stateQuery(`ANY($1::bigint[])`), ids)
-	if err != nil {
-		return fmt.Errorf("reading changed users: %w", err)
-	}
+	rows, _ := ww.conn.Query(qctx, stateQuery(`ANY($1::bigint[])`), ids)
 	found, err := pgx.CollectRows(rows, scanState)
 	if err != nil {
 		return fmt.Errorf("reading changed users: %w", err)

@@ -34,23 +34,16 @@
 // # The user change feed (objects jwtgate adds)
 //
 // WatchUsers must notice changes made by other processes, Django included,
-// without querying auth_user on every request. Migrate therefore adds one
-// table of its own and four triggers, the only objects jwtgate attaches to
-// a Django table (besides those of the session state, docs/sessions.md):
-//
-//   - table jwtgate_user_change (seq, user_id, changed_at): one row per
-//     change of a user, in commit order;
-//   - trigger jwtgate_user_change_insert: AFTER INSERT ON auth_user, records
-//     the new id;
-//   - trigger jwtgate_user_change_update: AFTER UPDATE OF id, username,
-//     is_active, is_staff, is_superuser ON auth_user, when one of them
-//     really changed, records the id (the old and the new one when the id
-//     changed); last_login updates record nothing;
-//   - trigger jwtgate_user_change_password: AFTER UPDATE OF password ON
-//     auth_user, when it really changed, records the id (the state carries
-//     the password's fingerprint, see store.UserState.Password);
-//   - trigger jwtgate_user_change_delete: AFTER DELETE ON auth_user,
-//     records the old id.
+// without querying auth_user on every request. Migrate therefore adds the
+// table jwtgate_user_change (seq, user_id, changed_at), one row per change
+// of a user in commit order, and four triggers on auth_user that fill it,
+// the only objects jwtgate attaches to a Django table besides those of the
+// session state (docs/sessions.md): jwtgate_user_change_insert,
+// jwtgate_user_change_delete, jwtgate_user_change_update (when id,
+// username, is_active, is_staff or is_superuser really changed; the old
+// and the new id when the id did; last_login updates record nothing) and
+// jwtgate_user_change_password (the state carries the password's
+// fingerprint, see store.UserState.Password).
 //
 // A watcher polls PRAGMA data_version (which changes when another
 // connection commits), reads the feed past its cursor and re-reads the

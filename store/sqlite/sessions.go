@@ -134,15 +134,7 @@ WHERE o."user_id" = ?2 AND (?3 = '' OR substr(o."jti", 1, 16) = ?3) AND o."expir
 
 // RevokeSession ends the session and blacklists its outstanding tokens.
 func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at time.Time) (bool, error) {
-	var changed bool
-	err := s.inTx(ctx, func(tx *txn) error {
-		n, err := affected(tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ? WHERE "id" = ? AND "user_id" = ? AND "revoked_at" IS NULL`, at.Unix(), id, userID))
-		if changed = n > 0; err != nil || !changed {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, blacklistOutstanding, formatTime(at), userID, id)
-		return err
-	})
+	changed, err := s.revoke(ctx, userID, id, at, func(*txn) error { return nil })
 	if err != nil {
 		return false, fmt.Errorf("sqlite: ending session %q: %w", id, err)
 	}
@@ -152,21 +144,33 @@ func (s *Store) RevokeSession(ctx context.Context, userID int64, id string, at t
 // RevokeUser raises the not-before, ends the sessions and blacklists the
 // outstanding tokens of the user, in one transaction.
 func (s *Store) RevokeUser(ctx context.Context, userID int64, notBefore int64, at time.Time) error {
-	err := s.inTx(ctx, func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_user_revocation" ("user_id", "not_before") VALUES (?1, ?2)
-ON CONFLICT ("user_id") DO UPDATE SET "not_before" = max("not_before", ?2)`, userID, notBefore); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ? WHERE "user_id" = ? AND "revoked_at" IS NULL`, at.Unix(), userID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, blacklistOutstanding, formatTime(at), userID, "")
+	_, err := s.revoke(ctx, userID, "", at, func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO "jwtgate_user_revocation" ("user_id", "not_before") VALUES (?1, ?2)
+ON CONFLICT ("user_id") DO UPDATE SET "not_before" = max("not_before", ?2)`, userID, notBefore)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: revoking the tokens of user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// revoke ends the live sessions of the user (only session id unless it is
+// empty), blacklists their outstanding tokens (with id, only when it was
+// live) and runs then, in one transaction; it reports whether it ended a
+// session.
+func (s *Store) revoke(ctx context.Context, userID int64, id string, at time.Time, then func(*txn) error) (changed bool, err error) {
+	err = s.inTx(ctx, func(tx *txn) error {
+		n, err := affected(tx.ExecContext(ctx, `UPDATE "jwtgate_session" SET "revoked_at" = ?1 WHERE "user_id" = ?2 AND (?3 = '' OR "id" = ?3) AND "revoked_at" IS NULL`, at.Unix(), userID, id))
+		if changed = n > 0; err != nil || !changed && id != "" {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, blacklistOutstanding, formatTime(at), userID, id); err != nil {
+			return err
+		}
+		return then(tx)
+	})
+	return changed, err
 }
 
 // Sessions lists the user's live sessions, newest first.
