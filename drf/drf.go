@@ -109,7 +109,31 @@ func (d Data) HTML() bool { return d.html }
 // One deliberate difference: Django under gunicorn ignores a body sent
 // without Content-Length (chunked); Parse reads it.
 func Parse(r *http.Request, maxBytes int64) (Data, *Error) {
-	return parse(r, maxBytes)
+	body, e := readBody(r, maxBytes)
+	if e != nil {
+		return Data{}, e
+	}
+	ct := requestContentType(r)
+	if len(body) == 0 {
+		// DRF: no stream, so request.data is {} (a QueryDict for a form
+		// media type), whatever the Content-Type.
+		return Data{top: Object, html: isFormMediaType(ct)}, nil
+	}
+	mt := parseMediaType(ct)
+	enc, label := requestEncoding(ct)
+	// DefaultContentNegotiation.select_parser: the first of DRF's default
+	// parsers whose media type matches; "*" in the request's type matches
+	// anything, so "*/*" selects the JSON parser.
+	switch {
+	case mt.matches("application", "json"):
+		return parseJSON(body, enc, label)
+	case mt.matches("application", "x-www-form-urlencoded"):
+		return parseForm(body, enc), nil
+	case mt.matches("multipart", "form-data"):
+		return parseMultipart(ct, body, enc)
+	}
+	return Data{}, Detail(http.StatusUnsupportedMediaType,
+		`Unsupported media type "`+latin1([]byte(ct))+`" in request.`)
 }
 
 // CharField declares a serializer field validated as DRF's CharField.
@@ -150,5 +174,27 @@ type CharField struct {
 // data. Expected a dictionary, but got <python type>."]}, and a JSON null
 // body {"non_field_errors":["No data provided"]}.
 func ValidateChars(d Data, fields ...CharField) ([]string, *Errors) {
-	return validateChars(d, fields)
+	errs := &Errors{}
+	if msg := d.TopError(); msg != "" {
+		errs.Add(NonFieldErrorsKey, msg)
+		return make([]string, len(fields)), errs
+	}
+	values := make([]string, len(fields))
+	for i, f := range fields {
+		v := d.Get(f.Name)
+		if d.html && v.Kind == String && v.Text == "" && f.Optional {
+			// Field.get_value on form input: "" for an optional field
+			// counts as absent unless blank is allowed.
+			continue
+		}
+		value, msgs := runCharField(f, v)
+		values[i] = value
+		for _, m := range msgs {
+			errs.Add(f.Name, m)
+		}
+	}
+	if errs.Empty() {
+		return values, nil
+	}
+	return values, errs
 }

@@ -21,35 +21,6 @@ const (
 	msgNoData    = "No data provided"
 )
 
-// validateChars runs Serializer.is_valid() for a serializer of CharFields:
-// the top-level checks of Serializer.run_validation, then, for each field,
-// Field.get_value and CharField.run_validation.
-func validateChars(d Data, fields []CharField) ([]string, *Errors) {
-	errs := &Errors{}
-	if msg := d.TopError(); msg != "" {
-		errs.Add(NonFieldErrorsKey, msg)
-		return make([]string, len(fields)), errs
-	}
-	values := make([]string, len(fields))
-	for i, f := range fields {
-		v := d.Get(f.Name)
-		if d.html && v.Kind == String && v.Text == "" && f.Optional {
-			// Field.get_value on form input: "" for an optional field
-			// counts as absent unless blank is allowed.
-			continue
-		}
-		value, msgs := runCharField(f, v)
-		values[i] = value
-		for _, m := range msgs {
-			errs.Add(f.Name, m)
-		}
-	}
-	if errs.Empty() {
-		return values, nil
-	}
-	return values, errs
-}
-
 // runCharField is CharField.run_validation on one value; the value is ""
 // when there are messages, or when an optional field is absent.
 func runCharField(f CharField, v Value) (string, []string) {

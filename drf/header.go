@@ -25,7 +25,7 @@ type headerParam struct {
 func parseHeader(line string, cgi bool) (key string, params map[string]headerParam, ok bool) {
 	plist := splitHeaderParams(";"+line, cgi)
 	key = asciiLower(plist[0])
-	if !cgi && !isASCIIString(key) {
+	if !cgi && !isASCII(key) {
 		return "", nil, false
 	}
 	for _, p := range plist[1:] {
@@ -34,7 +34,7 @@ func parseHeader(line string, cgi bool) (key string, params map[string]headerPar
 			continue
 		}
 		name := asciiLower(bytesStrip(p[:i]))
-		if !cgi && !isASCIIString(name) {
+		if !cgi && !isASCII(name) {
 			return "", nil, false
 		}
 		rfc2231 := false
@@ -131,36 +131,17 @@ type mediaType struct {
 // matters to DRF's matching against parameterless media types, but a
 // parameter whose name is not ASCII makes Python fail, and so no match.
 func parseMediaType(s string) mediaType {
-	key, ok := headerKey(s)
-	if !ok {
+	key := asciiLower(splitHeaderParams(";"+s, false)[0])
+	if !isASCII(key) {
 		return mediaType{}
 	}
-	if strings.IndexByte(s, '=') >= 0 && !isASCIIString(s) {
+	if strings.IndexByte(s, '=') >= 0 && !isASCII(s) {
 		if _, _, ok := parseHeader(s, false); !ok {
 			return mediaType{}
 		}
 	}
 	main, sub, _ := strings.Cut(key, "/")
 	return mediaType{main: main, sub: sub, ok: true}
-}
-
-// headerKey is the key parseHeader returns, without building the
-// parameters.
-func headerKey(line string) (string, bool) {
-	end := strings.IndexByte(line, ';')
-	for end > 0 && strings.Count(line[:end], `"`)%2 == 1 {
-		next := strings.IndexByte(line[end+1:], ';')
-		if next < 0 {
-			end = -1
-		} else {
-			end += 1 + next
-		}
-	}
-	if end < 0 {
-		end = len(line)
-	}
-	key := asciiLower(bytesStrip(line[:end]))
-	return key, isASCIIString(key)
 }
 
 // matches is media_type_matches(base, m) for a parameterless base type

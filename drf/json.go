@@ -31,7 +31,7 @@ func parseJSON(body []byte, enc codecClass, label string) (Data, *Error) {
 }
 
 func jsonError(msg string) *Error {
-	return detailError(http.StatusBadRequest, "JSON parse error - "+msg, "")
+	return Detail(http.StatusBadRequest, "JSON parse error - "+msg)
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}

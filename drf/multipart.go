@@ -25,7 +25,7 @@ import (
 const maxPartHeader = 1024
 
 func multipartError(msg string) *Error {
-	return detailError(http.StatusBadRequest, "Multipart form parse error - "+msg, "")
+	return Detail(http.StatusBadRequest, "Multipart form parse error - "+msg)
 }
 
 // validBoundary is cgi.valid_boundary: ^[ -~]{0,200}[!-~]$.
@@ -52,7 +52,7 @@ func parseMultipart(ct string, body []byte, enc codecClass) (Data, *Error) {
 	if !strings.HasPrefix(ct, "multipart/") {
 		return Data{}, multipartError("Invalid Content-Type: " + latin1([]byte(ct)))
 	}
-	if !isASCII([]byte(ct)) {
+	if !isASCII(ct) {
 		return Data{}, multipartError("Invalid non-ASCII Content-Type in multipart: " + latin1([]byte(ct)))
 	}
 	_, params, ok := parseHeader(ct, false)

@@ -7,13 +7,17 @@ import (
 	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
-// acceptsJSON is DRF's DefaultContentNegotiation.select_renderer with the
-// default renderers (JSONRenderer, BrowsableAPIRenderer) succeeding, URL
-// format overrides aside. DRF splits the header on "," and matches each
-// item's type and subtype ("*" matches anything) against
-// "application/json" and "text/html"; it ignores parameters, q=0
-// included. No Accept header means "*/*"; an empty one matches nothing.
-func acceptsJSON(r *http.Request) bool {
+// AcceptsJSON reports whether a request's Accept header admits a JSON
+// response, as DRF's DefaultContentNegotiation.select_renderer does with
+// the default renderers (JSONRenderer, BrowsableAPIRenderer): true without
+// the header, or when any comma-separated item's type/subtype matches
+// application/json or text/html (DRF would render its browsable API there;
+// jwtgate answers JSON), "*" matching anything (*/*, application/*,
+// text/*, */json). Parameters are ignored, q=0 included, as DRF ignores
+// them, and a present but empty header gives false (DRF answers 406). DRF
+// negotiates before it parses the body, so a 406 wins over a 415 or a
+// parse error.
+func AcceptsJSON(r *http.Request) bool {
 	vals := r.Header.Values("Accept")
 	if len(vals) == 0 {
 		return true

@@ -9,34 +9,6 @@ import (
 	"strings"
 )
 
-func parse(r *http.Request, maxBytes int64) (Data, *Error) {
-	body, e := readBody(r, maxBytes)
-	if e != nil {
-		return Data{}, e
-	}
-	ct := requestContentType(r)
-	if len(body) == 0 {
-		// DRF: no stream, so request.data is {} (a QueryDict for a form
-		// media type), whatever the Content-Type.
-		return Data{top: Object, html: isFormMediaType(ct)}, nil
-	}
-	mt := parseMediaType(ct)
-	enc, label := requestEncoding(ct)
-	// DefaultContentNegotiation.select_parser: the first of DRF's default
-	// parsers whose media type matches; "*" in the request's type matches
-	// anything, so "*/*" selects the JSON parser.
-	switch {
-	case mt.matches("application", "json"):
-		return parseJSON(body, enc, label)
-	case mt.matches("application", "x-www-form-urlencoded"):
-		return parseForm(body, enc), nil
-	case mt.matches("multipart", "form-data"):
-		return parseMultipart(ct, body, enc)
-	}
-	return Data{}, detailError(http.StatusUnsupportedMediaType,
-		`Unsupported media type "`+latin1([]byte(ct))+`" in request.`, "")
-}
-
 // requestContentType is the Content-Type as the WSGI server hands it to
 // Django: the last header of that name wins, "" when there is none.
 func requestContentType(r *http.Request) string {

@@ -257,7 +257,7 @@ func TestParseContentType(t *testing.T) {
 }
 
 func jsonQuoteInner(s string) string {
-	return string(appendJSONString(nil, `"`+s+`"`))[1:][:len(appendJSONString(nil, `"`+s+`"`))-2]
+	return string(AppendJSONString(nil, `"`+s+`"`))[1:][:len(AppendJSONString(nil, `"`+s+`"`))-2]
 }
 
 func TestJSONValues(t *testing.T) {
