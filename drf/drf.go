@@ -187,7 +187,7 @@ func ValidateChars(d Data, fields ...CharField) ([]string, *Errors) {
 			// counts as absent unless blank is allowed.
 			continue
 		}
-		value, msgs := runCharField(f, v)
+		value, msgs := f.Clean(v)
 		values[i] = value
 		for _, m := range msgs {
 			errs.Add(f.Name, m)

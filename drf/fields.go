@@ -21,9 +21,10 @@ const (
 	msgNoData    = "No data provided"
 )
 
-// runCharField is CharField.run_validation on one value; the value is ""
-// when there are messages, or when an optional field is absent.
-func runCharField(f CharField, v Value) (string, []string) {
+// Clean is CharField.run_validation on one value, as ValidateChars runs it
+// for each field: the cleaned value, or "" with the messages (also "" for
+// an absent optional field).
+func (f CharField) Clean(v Value) (string, []string) {
 	// Blank is tested first, on str(data), before null and type checks.
 	switch v.Kind {
 	case String:

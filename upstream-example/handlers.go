@@ -161,11 +161,11 @@ func (a *app) serveView(w http.ResponseWriter, r *http.Request, kind viewKind, p
 	u := a.userOf(r)
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
 	if u == nil && (v.perm == authenticated || (v.perm == authenticatedOrRead && !safe)) {
-		writeError(w, errNotAuthenticated)
+		errNotAuthenticated.Write(w)
 		return
 	}
 	if !slices.Contains(v.methods, r.Method) {
-		writeError(w, methodNotAllowed(r.Method))
+		methodNotAllowed(r.Method).Write(w)
 		return
 	}
 	c := &call{app: a, w: w, r: r, ctx: r.Context(), kind: kind, user: u, pk: pk}
@@ -223,17 +223,8 @@ func (c *call) input(fields []fieldSpec, partial bool) (map[string]cleanValue, b
 			return clean, true
 		}
 	}
-	writeError(c.w, e)
+	e.Write(c.w)
 	return nil, false
-}
-
-func (c *call) send(status int, v any) error {
-	b, err := drf.Marshal(v)
-	if err != nil {
-		return err
-	}
-	drf.WriteBody(c.w, status, b)
-	return nil
 }
 
 func (c *call) options(action string) error {
@@ -267,7 +258,7 @@ func (c *call) movieList() error {
 		if err != nil {
 			return err
 		}
-		return c.send(http.StatusCreated, movieOut(m))
+		return drf.WriteJSON(c.w, http.StatusCreated, movieOut(m))
 	}
 	ms, err := c.store.Movies(c.ctx)
 	if err != nil {
@@ -277,7 +268,7 @@ func (c *call) movieList() error {
 	for i, m := range ms {
 		out[i] = movieOut(m)
 	}
-	return c.send(http.StatusOK, out)
+	return drf.WriteJSON(c.w, http.StatusOK, out)
 }
 
 // movieDetail is MovieDetail (RetrieveUpdateDestroyAPIView): any
@@ -294,7 +285,7 @@ func (c *call) movieDetail() error {
 		return c.options("")
 	}
 	if !found {
-		writeError(c.w, errNotFound)
+		errNotFound.Write(c.w)
 		return nil
 	}
 	switch c.r.Method {
@@ -322,13 +313,13 @@ func (c *call) movieDetail() error {
 		}
 	}
 	if errors.Is(err, errNoMovie) {
-		writeError(c.w, errNotFound)
+		errNotFound.Write(c.w)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return c.send(http.StatusOK, movieOut(m))
+	return drf.WriteJSON(c.w, http.StatusOK, movieOut(m))
 }
 
 // reviewList is ReviewList: the reviews of movie pk, public.
@@ -344,7 +335,7 @@ func (c *call) reviewList() error {
 	for i, r := range rs {
 		out[i] = reviewOut(r)
 	}
-	return c.send(http.StatusOK, out)
+	return drf.WriteJSON(c.w, http.StatusOK, out)
 }
 
 // reviewCreate is ReviewCreate: validate, then 404 for an unknown movie,
@@ -367,7 +358,7 @@ func (c *call) reviewCreate() error {
 	r, err := c.store.CreateReview(c.ctx, n)
 	switch {
 	case errors.Is(err, errNoMovie):
-		writeError(c.w, errNotFound)
+		errNotFound.Write(c.w)
 		return nil
 	case errors.Is(err, errAlreadyReviewed):
 		drf.WriteBody(c.w, http.StatusBadRequest, []byte(`["You have already reviewed this movie!"]`))
@@ -375,7 +366,7 @@ func (c *call) reviewCreate() error {
 	case err != nil:
 		return err
 	}
-	return c.send(http.StatusCreated, reviewOut(r))
+	return drf.WriteJSON(c.w, http.StatusCreated, reviewOut(r))
 }
 
 // reviewDetail is ReviewDetail: pk is the review id; anyone reads, only
@@ -393,14 +384,14 @@ func (c *call) reviewDetail() error {
 		return c.options("")
 	}
 	if !found {
-		writeError(c.w, errNotFound)
+		errNotFound.Write(c.w)
 		return nil
 	}
 	if c.r.Method != http.MethodGet && c.r.Method != http.MethodHead && !isReviewer {
 		if c.user == nil {
-			writeError(c.w, errNotAuthenticated)
+			errNotAuthenticated.Write(c.w)
 		} else {
-			writeError(c.w, errPermissionDenied)
+			errPermissionDenied.Write(c.w)
 		}
 		return nil
 	}
@@ -432,13 +423,13 @@ func (c *call) reviewDetail() error {
 		}
 	}
 	if errors.Is(err, errNoReview) {
-		writeError(c.w, errNotFound)
+		errNotFound.Write(c.w)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return c.send(http.StatusOK, reviewOut(rv))
+	return drf.WriteJSON(c.w, http.StatusOK, reviewOut(rv))
 }
 
 // reviewJSON is ReviewSerializer's output.

@@ -9,74 +9,35 @@ import (
 	"github.com/jwtgate/jwtgate/internal/pystr"
 )
 
-// pyKind is the Python type a request value has once DRF has parsed it.
-type pyKind int
-
-// The Python types of request values. A JSON body can hold any of them; a
-// form body only kindStr, and kindFile for a multipart file part.
-const (
-	kindNone pyKind = iota
-	kindBool
-	kindInt
-	kindFloat
-	kindStr
-	kindList
-	kindDict
-	kindFile
-)
-
-// pyValue is one request value, seen as Python sees it.
-type pyValue struct {
-	kind pyKind
-	// str is the text of a str (WTF-8: a lone surrogate is kept), the
-	// decimal digits of an int, or the file name of a file part.
-	str     string
-	num     float64 // the value of a float
-	boolean bool    // the value of a bool
+// pyStr is Python's str() of a request value that IntegerField converts:
+// a JSON number as json.loads reads it, else the text (a file part's
+// name; nothing that is not a str or a number can be a valid int).
+func pyStr(v drf.Value) string {
+	if v.Kind == drf.Number {
+		return pystr.NumberStr(v.Text)
+	}
+	return v.Text
 }
 
-// pyValueOf is the Python value DRF's parsers give for v.
-func pyValueOf(v drf.Value) pyValue {
+// toBool is BooleanField.to_internal_value: membership in DRF's
+// TRUE_VALUES / FALSE_VALUES sets, where Python's 1 == 1.0 == True.
+func toBool(v drf.Value) (bool, bool) {
 	switch v.Kind {
-	case drf.Null, drf.Missing:
-		return pyValue{kind: kindNone}
 	case drf.Bool:
-		return pyValue{kind: kindBool, boolean: v.Text == "true"}
+		return v.Text == "true", true
 	case drf.Number:
-		if strings.ContainsAny(v.Text, ".eE") {
-			f, _ := strconv.ParseFloat(v.Text, 64) // ±Inf on overflow, as float()
-			return pyValue{kind: kindFloat, num: f}
+		if f, _ := strconv.ParseFloat(v.Text, 64); f == 0 || f == 1 {
+			return f == 1, true
 		}
-		return pyValue{kind: kindInt, str: pystr.NumberStr(v.Text)}
-	case drf.List:
-		return pyValue{kind: kindList}
-	case drf.Object:
-		return pyValue{kind: kindDict}
-	case drf.File:
-		return pyValue{kind: kindFile, str: v.Text}
-	}
-	return pyValue{kind: kindStr, str: v.Text}
-}
-
-// pyStr is Python's str() of a request value, which DRF's CharField and
-// IntegerField apply before converting.
-func pyStr(v pyValue) string {
-	switch v.kind {
-	case kindNone:
-		return "None"
-	case kindBool:
-		if v.boolean {
-			return "True"
+	case drf.String:
+		switch v.Text {
+		case "t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1":
+			return true, true
+		case "f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0":
+			return false, true
 		}
-		return "False"
-	case kindFloat:
-		return pystr.FloatRepr(v.num)
-	case kindList:
-		return "[...]" // never a valid int; the text is not shown anywhere
-	case kindDict:
-		return "{...}"
 	}
-	return v.str // str, int digits, file name
+	return false, false
 }
 
 // dropDecimalZeros is DRF IntegerField's re.sub(r'\.0*\s*$', ”, s), which
