@@ -1,5 +1,7 @@
 package drf
 
+import "strings"
+
 //go:generate sh -c "/usr/bin/python3 testdata/gen_tables.py > tables_gen.go && gofmt -w tables_gen.go"
 
 // codecClass says how drf decodes a body whose Content-Type names a charset
@@ -66,13 +68,7 @@ func lookupCodec(label string) codecClass {
 		return c.class
 	}
 	// encodings.search_function retries aliases with "." replaced by "_".
-	alt := []byte(norm)
-	for i, c := range alt {
-		if c == '.' {
-			alt[i] = '_'
-		}
-	}
-	if c := pyCodecs[string(alt)]; c.alias {
+	if c := pyCodecs[strings.ReplaceAll(norm, ".", "_")]; c.alias {
 		return c.class
 	}
 	return codecDefault

@@ -2,8 +2,10 @@ package drf
 
 import (
 	"bytes"
+	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/jwtgate/jwtgate/internal/pystr"
@@ -50,7 +52,7 @@ func decodeJSONBody(body []byte, enc codecClass, label string) ([]byte, string) 
 	case codecASCII:
 		for i, c := range body {
 			if c >= utf8.RuneSelf {
-				return nil, "'ascii' codec can't decode byte 0x" + hex2(c) + " in position " +
+				return nil, "'ascii' codec can't decode byte 0x" + hex.EncodeToString([]byte{c}) + " in position " +
 					strconv.Itoa(i) + ": ordinal not in range(128)"
 			}
 		}
@@ -309,28 +311,19 @@ func (p *jsonParser) number(i int) (end int, isFloat, ok bool) {
 	return i, isFloat, true
 }
 
+// hexVal is the value of a hex digit, or -1.
 func hexVal(c byte) rune {
-	switch {
-	case '0' <= c && c <= '9':
-		return rune(c - '0')
-	case 'a' <= c && c <= 'f':
-		return rune(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return rune(c-'A') + 10
+	i := strings.IndexByte("0123456789abcdefABCDEF", c)
+	if i >= 16 {
+		i -= 6
 	}
-	return -1
+	return rune(i)
 }
 
+// hex4 reads the four hex digits of a \uXXXX escape.
 func hex4(b []byte) (rune, bool) {
-	var r rune
-	for _, c := range b {
-		v := hexVal(c)
-		if v < 0 {
-			return 0, false
-		}
-		r = r<<4 | v
-	}
-	return r, true
+	n, err := strconv.ParseUint(string(b), 16, 16)
+	return rune(n), err == nil
 }
 
 // str scans a string whose opening quote is at i-1, as the C scanstring

@@ -275,7 +275,7 @@ func pyB64Decode(s []byte) ([]byte, bool) {
 			}
 			continue
 		}
-		v := b64Value(c)
+		v := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", c)
 		if v < 0 {
 			continue
 		}
@@ -295,22 +295,6 @@ func pyB64Decode(s []byte) ([]byte, bool) {
 		}
 	}
 	return out, quad == 0
-}
-
-func b64Value(c byte) int {
-	switch {
-	case 'A' <= c && c <= 'Z':
-		return int(c - 'A')
-	case 'a' <= c && c <= 'z':
-		return int(c-'a') + 26
-	case '0' <= c && c <= '9':
-		return int(c-'0') + 52
-	case c == '+':
-		return 62
-	case c == '/':
-		return 63
-	}
-	return -1
 }
 
 // htmlUnescape is Python's html.unescape: each reference its regular

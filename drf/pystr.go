@@ -1,6 +1,8 @@
 package drf
 
 import (
+	"bytes"
+	"encoding/hex"
 	"strconv"
 	"unicode/utf8"
 )
@@ -80,16 +82,11 @@ func utf8Step(b []byte) (n int, kind int) {
 // decodeError formats a UnicodeDecodeError as str() does.
 func decodeError(codec string, b []byte, start, end int, reason string) string {
 	if end == start+1 {
-		return "'" + codec + "' codec can't decode byte 0x" + hex2(b[start]) + " in position " +
+		return "'" + codec + "' codec can't decode byte 0x" + hex.EncodeToString(b[start:end]) + " in position " +
 			strconv.Itoa(start) + ": " + reason
 	}
 	return "'" + codec + "' codec can't decode bytes in position " + strconv.Itoa(start) + "-" +
 		strconv.Itoa(end-1) + ": " + reason
-}
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&15]})
 }
 
 // decodeUTF8Stream decodes b as Python's codecs UTF-8 StreamReader.read()
@@ -128,35 +125,21 @@ func decodeReplace(b []byte, c codecClass) string {
 	switch c {
 	case codecLatin1:
 		return latin1(b)
-	case codecASCII:
-		if isASCII(b) {
-			return string(b)
-		}
-		out := make([]byte, 0, len(b)+8)
-		for _, ch := range b {
-			if ch < utf8.RuneSelf {
-				out = append(out, ch)
-			} else {
-				out = append(out, "\uFFFD"...)
-			}
-		}
-		return string(out)
 	case codecUTF8Sig:
-		if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
-			b = b[3:]
-		}
+		b = bytes.TrimPrefix(b, utf8BOM)
 	}
-	if utf8.Valid(b) {
+	if isASCII(b) || (c != codecASCII && utf8.Valid(b)) {
 		return string(b)
 	}
 	out := make([]byte, 0, len(b)+8)
 	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			out = append(out, b[i])
-			i++
-			continue
+		n, kind := 1, utf8OK
+		if b[i] >= utf8.RuneSelf {
+			n, kind = utf8Step(b[i:])
+			if c == codecASCII {
+				n, kind = 1, utf8InvalidStart
+			}
 		}
-		n, kind := utf8Step(b[i:])
 		if kind != utf8OK {
 			out = append(out, "\uFFFD"...) // an incomplete tail is one error
 		} else {

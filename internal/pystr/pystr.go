@@ -49,15 +49,10 @@ func Len(s string) int {
 
 // FirstSurrogate returns the first surrogate code point of s, if any.
 func FirstSurrogate(s string) (rune, bool) {
-	for i := strings.IndexByte(s, 0xED); i >= 0; {
+	for i := 0; i < len(s); i++ {
 		if r, ok := SurrogateAt(s, i); ok {
 			return r, true
 		}
-		j := strings.IndexByte(s[i+1:], 0xED)
-		if j < 0 {
-			break
-		}
-		i += 1 + j
 	}
 	return 0, false
 }
