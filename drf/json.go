@@ -112,6 +112,14 @@ func skipWS(s []byte, i int) int {
 	return i
 }
 
+// closer is the bracket that closes open ('{' or '[').
+func closer(open byte) byte {
+	if open == '[' {
+		return ']'
+	}
+	return '}'
+}
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // maxIntDigits is sys.get_int_max_str_digits(): int() of a longer decimal
@@ -202,14 +210,9 @@ func (p *jsonParser) document() (Data, bool) {
 				d.fields[key] = v
 			}
 			st = stAfter
-			if v.Kind == Object || v.Kind == List {
-				// A container was opened at start: is it empty?
-				closer := byte('}')
-				if v.Kind == List {
-					closer = ']'
-				}
-				if i < len(s) && s[i] == closer {
-					stack = stack[:len(stack)-1]
+			if len(stack) > depth { // a container was opened: is it empty?
+				if i < len(s) && s[i] == closer(stack[depth]) {
+					stack = stack[:depth]
 					i++
 				} else if v.Kind == Object {
 					st = stKey
@@ -242,11 +245,7 @@ func (p *jsonParser) document() (Data, bool) {
 			}
 			i = skipWS(s, i)
 			open := stack[len(stack)-1]
-			closer := byte('}')
-			if open == '[' {
-				closer = ']'
-			}
-			if i < len(s) && s[i] == closer {
+			if i < len(s) && s[i] == closer(open) {
 				stack = stack[:len(stack)-1]
 				i++
 				continue
