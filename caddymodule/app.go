@@ -20,6 +20,7 @@ import (
 	"github.com/jwtgate/jwtgate/simplejwt"
 	"github.com/jwtgate/jwtgate/throttle"
 	"github.com/jwtgate/jwtgate/token"
+	"github.com/jwtgate/jwtgate/userprofiles"
 )
 
 func init() {
@@ -325,6 +326,7 @@ type runtime struct {
 	store   *storeHandle
 	auth    *simplejwt.Authenticator
 	service *simplejwt.Service
+	views   map[string]func(http.ResponseWriter, *http.Request) // by name: jwt_endpoints' routes
 }
 
 // runtime returns what Start built. Caddy starts its apps in no fixed
@@ -407,8 +409,6 @@ func (a *App) resolve(repl *caddy.Replacer) (settings, error) {
 		UpdateLastLogin:           a.UpdateLastLogin,
 		RehashPasswords:           a.RehashPasswords,
 		UserIDField:               a.UserIDField,
-		ValidatePasswords:         a.RegisterValidatePassword,
-		RegisterCaseSensitive:     !a.registerIgnoreCase(),
 		MaxBodyBytes:              a.MaxBodySize,
 		DBTimeout:                 time.Duration(a.DBTimeout),
 		RetryAfter:                time.Duration(a.RetryAfter),
@@ -515,11 +515,6 @@ func (a *App) Start() error {
 						zap.Duration("retry_after", d.Wait))
 				}
 			},
-			RegisterThrottled: func(r *http.Request, d throttle.Decision) {
-				if d.First {
-					a.logger.Warn("register throttled", zap.String("client_ip", clientIP(r)), zap.Duration("retry_after", d.Wait))
-				}
-			},
 			HashBusy:      func(*http.Request) { a.metrics.hashBusy.Inc() },
 			ReuseDetected: func(int64, string) { a.metrics.reuseDetected.Inc() },
 		},
@@ -527,7 +522,22 @@ func (a *App) Start() error {
 	if err != nil {
 		return err
 	}
-	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service})
+	views := map[string]func(http.ResponseWriter, *http.Request){}
+	for _, v := range simplejwt.Views() {
+		views[v.String()] = func(w http.ResponseWriter, r *http.Request) { service.ServeView(v, w, r) }
+	}
+	for _, x := range userprofiles.New(userprofiles.Config{
+		Service: service, Store: h.store, Passwords: passwords, Throttle: th, Logger: a.logger,
+		ValidatePasswords: a.RegisterValidatePassword, CaseSensitive: !a.registerIgnoreCase(),
+		OnThrottled: func(r *http.Request, d throttle.Decision) {
+			if d.First {
+				a.logger.Warn("register throttled", zap.String("client_ip", clientIP(r)), zap.Duration("retry_after", d.Wait))
+			}
+		},
+	}) {
+		views[x.Name] = func(w http.ResponseWriter, r *http.Request) { service.ServeExtension(x, w, r) }
+	}
+	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service, views: views})
 	close(a.started)
 	a.stopPrune = startPruner(a.ctx, h.store, pruneInterval(a.cfg.throttle), a.cfg.views.DBTimeout, a.logger)
 	running.Store(a) // the app the admin endpoint's /jwtgate/sync applies changes to

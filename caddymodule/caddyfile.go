@@ -318,7 +318,7 @@ func parseEndpoints(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error)
 	}
 	for h.NextBlock(0) {
 		name := h.Val()
-		if _, ok := simplejwt.ParseView(name); !ok {
+		if _, ok := DefaultPaths[name]; !ok {
 			return nil, h.Errf("unknown jwt_endpoints view %q; views are %s", name, viewList())
 		}
 		args := h.RemainingArgs()

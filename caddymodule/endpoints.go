@@ -2,15 +2,13 @@ package caddymodule
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
-	"github.com/jwtgate/jwtgate/simplejwt"
 )
 
 func init() {
@@ -43,11 +41,12 @@ type Endpoints struct {
 	Disable []string `json:"disable,omitempty"`
 
 	app    *App
-	routes map[string]simplejwt.View
+	routes map[string]string // path → view name
 }
 
-// DefaultPaths are the seed's paths of each view, relative to the prefix.
-// Views in OptInViews are served only when Endpoints.Paths names them.
+// DefaultPaths are the seed's paths of each view, relative to the prefix:
+// simplejwt's views and the tutorial's (package userprofiles). Views in
+// OptInViews are served only when Endpoints.Paths names them.
 var DefaultPaths = map[string][]string{
 	"obtain":     {"api/token/", "login/"},
 	"refresh":    {"api/token/refresh/"},
@@ -87,7 +86,7 @@ func (e *Endpoints) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-func (e *Endpoints) routeTable() (map[string]simplejwt.View, error) {
+func (e *Endpoints) routeTable() (map[string]string, error) {
 	prefix := e.Prefix
 	if prefix == "" {
 		prefix = "/"
@@ -97,29 +96,26 @@ func (e *Endpoints) routeTable() (map[string]simplejwt.View, error) {
 	}
 	e.Prefix = prefix
 	for name := range e.Paths {
-		if _, ok := simplejwt.ParseView(name); !ok {
+		if _, ok := DefaultPaths[name]; !ok {
 			return nil, fmt.Errorf("jwt_endpoints: unknown view %q; views are %s", name, viewList())
 		}
 	}
-	disabled := map[simplejwt.View]bool{}
 	for _, name := range e.Disable {
-		v, ok := simplejwt.ParseView(name)
-		if !ok {
+		if _, ok := DefaultPaths[name]; !ok {
 			return nil, fmt.Errorf("jwt_endpoints: cannot disable unknown view %q; views are %s", name, viewList())
 		}
-		disabled[v] = true
 	}
-	routes := map[string]simplejwt.View{}
-	for _, v := range simplejwt.Views() {
-		if disabled[v] {
+	routes := map[string]string{}
+	for _, v := range slices.Sorted(maps.Keys(DefaultPaths)) {
+		if slices.Contains(e.Disable, v) {
 			continue
 		}
-		paths, ok := e.Paths[v.String()]
-		if !ok && slices.Contains(OptInViews, v.String()) {
+		paths, ok := e.Paths[v]
+		if !ok && slices.Contains(OptInViews, v) {
 			continue
 		}
 		if !ok {
-			paths = DefaultPaths[v.String()]
+			paths = DefaultPaths[v]
 		}
 		for _, p := range paths {
 			p = strings.TrimPrefix(p, "/")
@@ -136,14 +132,7 @@ func (e *Endpoints) routeTable() (map[string]simplejwt.View, error) {
 	return routes, nil
 }
 
-func viewList() string {
-	var names []string
-	for _, v := range simplejwt.Views() {
-		names = append(names, v.String())
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func viewList() string { return strings.Join(slices.Sorted(maps.Keys(DefaultPaths)), ", ") }
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -151,7 +140,7 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if !strings.HasPrefix(p, e.Prefix) {
 		return next.ServeHTTP(w, r)
 	}
-	v, isView := e.routes[p]
+	name, isView := e.routes[p]
 	id, isSession := e.sessionDetail(p)
 	if isView || isSession {
 		rt := e.app.runtime(r)
@@ -161,7 +150,7 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		defer rt.store.acquire()()
 		e.app.identity.strip(r.Header)
 		if isView {
-			rt.service.ServeView(v, w, r)
+			rt.views[name](w, r)
 		} else {
 			rt.service.ServeSession(id, w, r)
 		}
@@ -179,7 +168,7 @@ func (e *Endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 // 404 for one that is not a live session of the caller).
 func (e *Endpoints) sessionDetail(p string) (string, bool) {
 	for path, v := range e.routes {
-		if v != simplejwt.Sessions {
+		if v != "sessions" {
 			continue
 		}
 		rest, ok := strings.CutPrefix(p, path)

@@ -154,8 +154,8 @@ func (v *verdicts) get(o simplejwt.Outcome, reason string) *verdict {
 	return d
 }
 
-func (m *metrics) view(v simplejwt.View, status int) {
-	m.views.WithLabelValues(v.String(), strconv.Itoa(status)).Inc()
+func (m *metrics) view(name string, status int) {
+	m.views.WithLabelValues(name, strconv.Itoa(status)).Inc()
 }
 
 func (m *metrics) hashed(algorithm string) { m.hashes.WithLabelValues(algorithm).Inc() }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/djangoref"
 	"github.com/jwtgate/jwtgate/internal/testenv"
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 )
 
 // localeDirs finds the installed Django, DRF and simplejwt catalogs, in the
@@ -73,7 +74,7 @@ func TestLocalizedRefusals(t *testing.T) {
 	langs := []string{"de", "fr", "es", "pt-br", "ru", "zh-hans"}
 	want := djangoGettext(t, langs, msgs)
 	e := newViewEnv(t, vtOptions{})
-	e.auth, err = NewAuthenticator(e.codec, e.users, Settings{Locales: loc})
+	e.auth, err = NewAuthenticator(e.Codec, e.Users, Settings{Locales: loc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,15 +97,15 @@ func TestLocalizedRefusals(t *testing.T) {
 		if got := string(e.auth.NotProvided(r).Err().Body); got != `{"detail":`+quote(tr(0))+`}` {
 			t.Errorf("%s: not provided %s", h, got)
 		}
-		r = vtBearer(langReq(http.MethodGet, h), "garbage")
+		r = sjt.Bearer(langReq(http.MethodGet, h), "garbage")
 		res := e.auth.Check(r, Optional, time.Now())
 		body := string(res.Err().Body)
 		if !strings.Contains(body, quote(tr(2))) || !strings.Contains(body, quote(tr(1))) {
 			t.Errorf("%s: invalid token %s", h, body)
 		}
 		w := httptest.NewRecorder()
-		e.svc.ServeView(Refresh, w, withLang(vtJSON(`{}`), h))
-		resp := vtResp{Code: w.Code, Header: w.Result().Header, Body: w.Body.String()}
+		e.svc.ServeView(Refresh, w, withLang(sjt.JSON(`{}`), h))
+		resp := sjt.Resp{Code: w.Code, Header: w.Result().Header, Body: w.Body.String()}
 		if resp.Body != `{"refresh":[`+quote(tr(3))+`]}` {
 			t.Errorf("%s: refresh without a token %s", h, resp.Body)
 		}
@@ -117,7 +118,7 @@ func TestLocalizedRefusals(t *testing.T) {
 	}
 	// Refusals choose a precomputed body: no allocation beyond reading the
 	// header.
-	r := vtBearer(langReq(http.MethodGet, "de"), "garbage")
+	r := sjt.Bearer(langReq(http.MethodGet, "de"), "garbage")
 	if n := testing.AllocsPerRun(100, func() {
 		sink = e.auth.Check(r, Optional, time.Now())
 	}); n != 0 {
@@ -126,7 +127,7 @@ func TestLocalizedRefusals(t *testing.T) {
 }
 
 func langReq(method, acceptLanguage string) *http.Request {
-	return withLang(vtReq(method), acceptLanguage)
+	return withLang(sjt.Req(method), acceptLanguage)
 }
 
 func withLang(r *http.Request, h string) *http.Request {

@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/password"
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 	"github.com/jwtgate/jwtgate/store"
 	"github.com/jwtgate/jwtgate/token"
 	"github.com/jwtgate/jwtgate/userindex"
@@ -55,7 +56,7 @@ func TestCheckRevokeTokenBearer(t *testing.T) {
 	}
 	// "\u0030…" (the first digit escaped) is the same string to Python's
 	// json.loads.
-	escaped := vtSign(authnKey, fmt.Sprintf(`{"token_type":"access","exp":%d,"iat":%d,"jti":"x","user_id":1,"hash_password":"\u00%x%s"}`,
+	escaped := sjt.Sign(authnKey, fmt.Sprintf(`{"token_type":"access","exp":%d,"iat":%d,"jti":"x","user_id":1,"hash_password":"\u00%x%s"}`,
 		authnNow.Unix()+300, authnNow.Unix(), hash[0], hash[1:]))
 	for _, c := range []struct {
 		name, tok string
@@ -109,17 +110,17 @@ func TestCheckRevokeTokenBearer(t *testing.T) {
 // TokenVerifySerializer); a login after the change carries the new hash.
 func TestCheckRevokeTokenViews(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Watch: true, RevokeClaim: "hash_password"})
-	siva := e.user(vtSiva)
-	refresh, access := e.login(vtSiva, vtSivaPassword)
+	siva := e.User(sjt.Siva)
+	refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
 	for _, tok := range []string{refresh, access} {
 		if got := rawClaim(t, tok, "hash_password"); got != `"`+djangoHash(siva.Password)+`"` {
 			t.Errorf("hash_password = %s, want the MD5 of %.20s… in upper-case hex", got, siva.Password)
 		}
 	}
-	if _, order := vtPayload(t, access); fmt.Sprint(order) != "[token_type exp iat jti user_id hash_password]" {
+	if _, order := sjt.Payload(t, access); fmt.Sprint(order) != "[token_type exp iat jti user_id hash_password]" {
 		t.Errorf("claim order %v", order)
 	}
-	if res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access), Required, e.clock.Now()); res.Outcome != Authenticated {
+	if res := e.auth.Check(sjt.Bearer(sjt.Req(http.MethodGet), access), Required, e.Clock.Now()); res.Outcome != Authenticated {
 		t.Fatalf("Bearer check of a fresh token: %v", res.Outcome)
 	}
 
@@ -127,19 +128,19 @@ func TestCheckRevokeTokenViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.raw().Exec(`UPDATE "auth_user" SET "password" = ? WHERE "id" = ?`, enc, siva.ID); err != nil {
+	if _, err := e.Raw().Exec(`UPDATE "auth_user" SET "password" = ? WHERE "id" = ?`, enc, siva.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.waitIndex(siva.ID, "with the new password", func(st store.UserState, _ bool) bool {
+	e.WaitIndex(siva.ID, "with the new password", func(st store.UserState, _ bool) bool {
 		return st.Password == store.PasswordFingerprint(enc)
 	})
-	res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access), Required, e.clock.Now())
+	res := e.auth.Check(sjt.Bearer(sjt.Req(http.MethodGet), access), Required, e.Clock.Now())
 	if res.Outcome != PasswordChanged || string(res.Err().Body) != bodyPasswordChanged {
 		t.Errorf("Bearer check after the password change: %v", res.Outcome)
 	}
-	e.serve(Verify, vtJSON(vtObj("token", access))).want(t, "verify of the older token", http.StatusOK, `{}`)
+	e.serve(Verify, sjt.JSON(sjt.Obj("token", access))).Want(t, "verify of the older token", http.StatusOK, `{}`)
 
-	_, access = e.login(vtSiva, "a-new-password-9f3")
+	_, access = e.login(sjt.Siva, "a-new-password-9f3")
 	if got := rawClaim(t, access, "hash_password"); got != `"`+djangoHash(enc)+`"` {
 		t.Errorf("hash_password after the change = %s", got)
 	}
@@ -150,16 +151,16 @@ func TestCheckRevokeTokenViews(t *testing.T) {
 // work at once; a re-hash at login puts the new hash in the tokens.
 func TestCheckRevokeTokenStaleIndex(t *testing.T) {
 	e := newViewEnv(t, vtOptions{RevokeClaim: "hash_password"}) // no feed
-	siva := e.user(vtSiva)
+	siva := e.User(sjt.Siva)
 	enc, err := password.PBKDF2SHA256{Iterations: 1000}.Encode("changed-elsewhere-51")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SetPassword(t.Context(), siva.ID, enc); err != nil {
+	if err := e.Store.SetPassword(t.Context(), siva.ID, enc); err != nil {
 		t.Fatal(err)
 	}
-	_, access := e.login(vtSiva, "changed-elsewhere-51")
-	if st, _ := e.users.Lookup(siva.ID); st.Password != store.PasswordFingerprint(enc) {
+	_, access := e.login(sjt.Siva, "changed-elsewhere-51")
+	if st, _ := e.Users.Lookup(siva.ID); st.Password != store.PasswordFingerprint(enc) {
 		t.Error("the login left the index with the old password's fingerprint")
 	}
 	if got := rawClaim(t, access, "hash_password"); got != `"`+djangoHash(enc)+`"` {
@@ -169,17 +170,17 @@ func TestCheckRevokeTokenStaleIndex(t *testing.T) {
 	// rehash_passwords: siva's 1000-iteration hash is re-hashed at login
 	// (the Service's Set prefers 1000 too, so use another count).
 	r := newViewEnv(t, vtOptions{RevokeClaim: "hash_password", Settings: Settings{RehashPasswords: true}})
-	old := r.user(vtSiva)
-	h, err := password.PBKDF2SHA256{Iterations: 500}.Encode(vtSivaPassword)
+	old := r.User(sjt.Siva)
+	h, err := password.PBKDF2SHA256{Iterations: 500}.Encode(sjt.SivaPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.store.SetPassword(t.Context(), old.ID, h); err != nil {
+	if err := r.Store.SetPassword(t.Context(), old.ID, h); err != nil {
 		t.Fatal(err)
 	}
-	r.sync()
-	_, access = r.login(vtSiva, vtSivaPassword)
-	now := r.user(vtSiva).Password
+	r.Sync()
+	_, access = r.login(sjt.Siva, sjt.SivaPassword)
+	now := r.User(sjt.Siva).Password
 	if now == h {
 		t.Fatal("the login did not re-hash the password")
 	}

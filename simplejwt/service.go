@@ -58,15 +58,6 @@ type Settings struct {
 	// UserIDField is the auth_user field written to tokens and looked up
 	// from them: "id" (default) or "username" (USER_ID_FIELD).
 	UserIDField string
-	// ValidatePasswords runs Django's default password validators on
-	// register (REGISTER_VALIDATE_PASSWORD of the reference).
-	ValidatePasswords bool
-	// RegisterCaseSensitive makes register compare usernames and emails
-	// exactly when checking they are free, as the tutorial's serializer
-	// does. By default they are compared case-insensitively (the
-	// database's lower(); Django's own forms use username__iexact), so
-	// Siva cannot register beside siva.
-	RegisterCaseSensitive bool
 	// Version is the simplejwt release reproduced on the wire (see
 	// Version).
 	Version Version
@@ -127,8 +118,9 @@ type Config struct {
 
 // Hooks observe the views. Every field is optional.
 type Hooks struct {
-	// View is called once per request a view answered, with its status.
-	View func(v View, status int)
+	// View is called once per request a view (or an Extension) answered,
+	// with its name and status.
+	View func(view string, status int)
 	// LoginFailed is called once per refused login (wrong credentials,
 	// unknown or inactive user), with the username as validated (trimmed).
 	LoginFailed func(r *http.Request, username string)
@@ -136,9 +128,6 @@ type Hooks struct {
 	// with the decision (how long the client must wait, and whether this
 	// is the first refusal of the window, the one worth logging).
 	LoginThrottled func(r *http.Request, username string, d throttle.Decision)
-	// RegisterThrottled is called once per registration refused by the
-	// throttle.
-	RegisterThrottled func(r *http.Request, d throttle.Decision)
 	// HashBusy is called once per request refused because every hashing
 	// slot was busy.
 	HashBusy func(r *http.Request)
@@ -265,10 +254,10 @@ func Throttled(wait time.Duration) *drf.Error {
 	}
 }
 
-// admit takes the client's place in the hashing gate for a request that
+// Admit takes the client's place in the hashing gate for a request that
 // will hash, before any other work (see password.Gate.Admit). Call
 // release when the request is done.
-func (s *Service) admit(r *http.Request) (release func(), e *drf.Error) {
+func (s *Service) Admit(r *http.Request) (release func(), e *drf.Error) {
 	release, err := s.gate.Admit(r.Context(), s.clientIP(r))
 	if err != nil {
 		return nil, s.gateRefused(r, err)
@@ -276,9 +265,9 @@ func (s *Service) admit(r *http.Request) (release func(), e *drf.Error) {
 	return release, nil
 }
 
-// hash runs f (one password hash) through the gate; a refusal is the 503
+// Hash runs f (one password hash) through the gate; a refusal is the 503
 // to send.
-func (s *Service) hash(ctx context.Context, r *http.Request, f func()) *drf.Error {
+func (s *Service) Hash(ctx context.Context, r *http.Request, f func()) *drf.Error {
 	if err := s.gate.Do(ctx, f); err != nil {
 		return s.gateRefused(r, err)
 	}
@@ -301,6 +290,9 @@ func (s *Service) gateRefused(r *http.Request, err error) *drf.Error {
 // Settings returns the service's settings, defaults filled in.
 func (s *Service) Settings() Settings { return s.set }
 
+// ClientIP returns the client key r is throttled by (Config.ClientIP).
+func (s *Service) ClientIP(r *http.Request) string { return s.clientIP(r) }
+
 // ServiceUnavailable is the 503 sent when the database does not answer:
 // DRF's ServiceUnavailable body with a Retry-After header.
 func ServiceUnavailable(retryAfter time.Duration) *drf.Error {
@@ -315,14 +307,14 @@ func ServiceUnavailable(retryAfter time.Duration) *drf.Error {
 	}
 }
 
-// dbContext bounds a request's database work. Views take a new one after
+// DBContext bounds a request's database work. Views take a new one after
 // hashing a password, so DBTimeout bounds database calls only.
-func (s *Service) dbContext(r *http.Request) (context.Context, context.CancelFunc) {
+func (s *Service) DBContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), s.set.DBTimeout)
 }
 
-// dbFault logs a database failure and returns the 503 to send.
-func (s *Service) dbFault(v View, op string, err error) *drf.Error {
+// DBFault logs a database failure and returns the 503 to send.
+func (s *Service) DBFault(v fmt.Stringer, op string, err error) *drf.Error {
 	s.log.Error("database unavailable", zap.String("view", v.String()), zap.String("op", op), zap.Error(err))
 	return s.unavailable
 }

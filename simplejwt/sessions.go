@@ -71,7 +71,7 @@ func (s *Service) checkRefreshState(ctx context.Context, r *http.Request, v View
 	}
 	at, ended, err := s.store.RefreshState(ctx, jti)
 	if err != nil {
-		return "", false, s.dbFault(v, "is blacklisted", err)
+		return "", false, s.DBFault(v, "is blacklisted", err)
 	}
 	if at != nil && !ended {
 		reuse := v == Refresh && s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation &&
@@ -98,7 +98,7 @@ func (s *Service) endSessionOf(ctx context.Context, r *http.Request, v View, cl 
 	}
 	changed, err := s.store.RevokeSession(ctx, uid, token.SessionHex(sid), now)
 	if err != nil {
-		return s.dbFault(v, "end session", err)
+		return s.DBFault(v, "end session", err)
 	}
 	if !changed {
 		return nil
@@ -131,12 +131,12 @@ func notBeforeAfter(now time.Time) int64 { return now.Unix() + 1 }
 
 // logoutAll ends every token of the caller issued before now.
 func (s *Service) logoutAll(w http.ResponseWriter, r *http.Request, caller *Result) *drf.Error {
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	now := s.now()
 	nb := notBeforeAfter(now)
 	if err := s.store.RevokeUser(ctx, caller.User.ID, nb, now.UTC()); err != nil {
-		return s.dbFault(LogoutAll, "revoke user", err)
+		return s.DBFault(LogoutAll, "revoke user", err)
 	}
 	s.users.Revoke(caller.User.ID, nb, store.RevokedSession{})
 	return writeBody(w, http.StatusOK, emptyObject)
@@ -168,11 +168,11 @@ func drfTime(sec int64) string { return time.Unix(sec, 0).UTC().Format("2006-01-
 
 // listSessions answers the caller's live sessions.
 func (s *Service) listSessions(w http.ResponseWriter, r *http.Request, caller *Result) *drf.Error {
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	list, err := s.store.Sessions(ctx, caller.User.ID, s.now())
 	if err != nil {
-		return s.dbFault(Sessions, "list sessions", err)
+		return s.DBFault(Sessions, "list sessions", err)
 	}
 	current := ""
 	if caller.HasSession {
@@ -204,12 +204,12 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request, caller *Res
 	if !ok {
 		return drf.Detail(http.StatusNotFound, "Not found.")
 	}
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	now := s.now()
 	changed, err := s.store.RevokeSession(ctx, caller.User.ID, id, now.UTC())
 	if err != nil {
-		return s.dbFault(Sessions, "end session", err)
+		return s.DBFault(Sessions, "end session", err)
 	}
 	if !changed {
 		return drf.Detail(http.StatusNotFound, "Not found.")

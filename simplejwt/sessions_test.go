@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 	"github.com/jwtgate/jwtgate/store"
 )
 
 func (e *viewEnv) reuseLogs() int {
-	return e.logs.FilterMessage("refresh token reuse detected; session ended").Len()
+	return e.Logs.FilterMessage("refresh token reuse detected; session ended").Len()
 }
 
 // TestReuseDetection: a rotated refresh token presented again within the
@@ -22,19 +23,19 @@ func (e *viewEnv) reuseLogs() int {
 // token) exactly once.
 func TestReuseDetection(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: true}})
-	r0, a0 := e.login(vtSiva, vtSivaPassword)
-	_, other := e.login(vtSiva, vtSivaPassword) // another session of the user
-	e.clock.Advance(time.Minute)
-	m := vtStrings(t, e.serve(Refresh, vtJSON(vtObj("refresh", r0))).Body)
+	r0, a0 := e.login(sjt.Siva, sjt.SivaPassword)
+	_, other := e.login(sjt.Siva, sjt.SivaPassword) // another session of the user
+	e.Clock.Advance(time.Minute)
+	m := sjt.Strings(t, e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r0))).Body)
 	r1, a1 := m["refresh"], m["access"]
-	if r1 == "" || vtJTI(t, r1)[:16] != vtJTI(t, r0)[:16] {
-		t.Fatalf("rotation left the session: %q %q", vtJTI(t, r0), vtJTI(t, r1))
+	if r1 == "" || sjt.JTI(t, r1)[:16] != sjt.JTI(t, r0)[:16] {
+		t.Fatalf("rotation left the session: %q %q", sjt.JTI(t, r0), sjt.JTI(t, r1))
 	}
 	// Within the interval: refused, nothing ended.
-	e.clock.Advance(5 * time.Second)
-	e.serve(Refresh, vtJSON(vtObj("refresh", r0))).want(t, "reuse within the interval", http.StatusUnauthorized, vtBodyBlacklisted)
+	e.Clock.Advance(5 * time.Second)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r0))).Want(t, "reuse within the interval", http.StatusUnauthorized, sjt.BodyBlacklisted)
 	for _, tok := range []string{a0, a1} {
-		if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), tok)); res.Code != http.StatusOK {
+		if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), tok)); res.Code != http.StatusOK {
 			t.Fatalf("access token after a reuse within the interval: %d %s", res.Code, res.Body)
 		}
 	}
@@ -42,18 +43,18 @@ func TestReuseDetection(t *testing.T) {
 		t.Fatalf("%d reuse reports within the interval", n)
 	}
 	// After it: 32 concurrent reuses end the session once.
-	e.clock.Advance(10 * time.Second)
+	e.Clock.Advance(10 * time.Second)
 	var wg sync.WaitGroup
 	codes := make([]int, 32)
 	for i := range codes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = e.serveRaw(Refresh, vtJSON(vtObj("refresh", r0))).Code
+			codes[i] = e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", r0))).Code
 		}()
 	}
 	wg.Wait()
-	if n := len(e.viewCalls()); n != 32 {
+	if n := len(e.ViewCalls()); n != 32 {
 		t.Errorf("%d Hooks.View calls for 32 requests", n)
 	}
 	for i, c := range codes {
@@ -61,19 +62,19 @@ func TestReuseDetection(t *testing.T) {
 			t.Errorf("reuse %d: %d", i, c)
 		}
 	}
-	if reports := e.logs.FilterMessage("refresh token reuse detected; session ended").All(); len(reports) != 1 {
+	if reports := e.Logs.FilterMessage("refresh token reuse detected; session ended").All(); len(reports) != 1 {
 		t.Errorf("%d reuse reports, want exactly 1", len(reports))
-	} else if f := reports[0].ContextMap(); f["user_id"] != int64(1) || f["session"] != vtJTI(t, r0)[:16] || f["client_ip"] != "192.0.2.1" {
+	} else if f := reports[0].ContextMap(); f["user_id"] != int64(1) || f["session"] != sjt.JTI(t, r0)[:16] || f["client_ip"] != "192.0.2.1" {
 		t.Errorf("reuse report fields %v", f)
 	}
-	if strings.Contains(strings.Join(vtLogText(e.logs), "\n"), r0) {
+	if strings.Contains(strings.Join(sjt.LogText(e.Logs), "\n"), r0) {
 		t.Error("the log contains the token")
 	}
 	for name, tok := range map[string]string{"login's access": a0, "rotated access": a1} {
-		e.serve(Users, vtBearer(vtReq(http.MethodGet), tok)).want(t, name+" after reuse", http.StatusUnauthorized, vtBodyAccessBlacklisted)
+		e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), tok)).Want(t, name+" after reuse", http.StatusUnauthorized, sjt.BodyAccessBlacklisted)
 	}
-	e.serve(Refresh, vtJSON(vtObj("refresh", r1))).want(t, "the thief's rotated token", http.StatusUnauthorized, vtBodyBlacklisted)
-	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), other)); res.Code != http.StatusOK {
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r1))).Want(t, "the thief's rotated token", http.StatusUnauthorized, sjt.BodyBlacklisted)
+	if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), other)); res.Code != http.StatusOK {
 		t.Errorf("another session of the user after reuse: %d %s", res.Code, res.Body)
 	}
 }
@@ -83,44 +84,44 @@ func TestReuseDetection(t *testing.T) {
 // every token issued before it and a new login works.
 func TestLogoutAllAndSessions(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	r1, a1 := e.login(vtSiva, vtSivaPassword)
-	r2, a2 := e.login(vtSiva, vtSivaPassword)
-	res := e.serve(Sessions, vtBearer(vtReq(http.MethodGet), a1))
+	r1, a1 := e.login(sjt.Siva, sjt.SivaPassword)
+	r2, a2 := e.login(sjt.Siva, sjt.SivaPassword)
+	res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), a1))
 	if res.Code != http.StatusOK || strings.Count(res.Body, `"id"`) != 2 || strings.Count(res.Body, `"current":true`) != 1 ||
 		!strings.Contains(res.Body, `"client_ip":"192.0.2.1"`) {
 		t.Fatalf("sessions: %d %s", res.Code, res.Body)
 	}
-	sid2 := vtJTI(t, r2)[:16]
-	del := func(tok, id string) vtResp {
+	sid2 := sjt.JTI(t, r2)[:16]
+	del := func(tok, id string) sjt.Resp {
 		w := httptest.NewRecorder()
-		r := vtBearer(vtReq(http.MethodDelete), tok)
+		r := sjt.Bearer(sjt.Req(http.MethodDelete), tok)
 		e.svc.ServeSession(id, w, r)
-		if calls := e.viewCalls(); len(calls) != 1 || calls[0].View != Sessions || calls[0].Status != w.Code {
+		if calls := e.ViewCalls(); len(calls) != 1 || calls[0].View != Sessions.String() || calls[0].Status != w.Code {
 			t.Errorf("Hooks.View calls %+v", calls)
 		}
-		return vtResp{Code: w.Code, Body: w.Body.String(), Header: w.Header()}
+		return sjt.Resp{Code: w.Code, Body: w.Body.String(), Header: w.Header()}
 	}
 	if got := del(a1, sid2); got.Code != http.StatusNoContent {
 		t.Fatalf("DELETE session: %d %s", got.Code, got.Body)
 	}
-	e.serve(Users, vtBearer(vtReq(http.MethodGet), a2)).want(t, "access token of the ended session", http.StatusUnauthorized, vtBodyAccessBlacklisted)
-	e.serve(Refresh, vtJSON(vtObj("refresh", r2))).want(t, "refresh token of the ended session", http.StatusUnauthorized, vtBodyBlacklisted)
+	e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), a2)).Want(t, "access token of the ended session", http.StatusUnauthorized, sjt.BodyAccessBlacklisted)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r2))).Want(t, "refresh token of the ended session", http.StatusUnauthorized, sjt.BodyBlacklisted)
 	for _, id := range []string{sid2, "0000000000000000", "nothex", "../x"} {
 		if got := del(a1, id); got.Code != http.StatusNotFound || got.Body != `{"detail":"Not found."}` {
 			t.Errorf("DELETE %s: %d %s", id, got.Code, got.Body)
 		}
 	}
-	if got := del(a2, vtJTI(t, r1)[:16]); got.Code != http.StatusUnauthorized {
+	if got := del(a2, sjt.JTI(t, r1)[:16]); got.Code != http.StatusUnauthorized {
 		t.Errorf("DELETE with a revoked access token: %d %s", got.Code, got.Body)
 	}
 
-	e.serve(LogoutAll, vtReq(http.MethodPost)).want(t, "logout_all anonymous", http.StatusUnauthorized, vtBodyNotProvided)
-	e.serve(LogoutAll, vtBearer(vtReq(http.MethodPost), a1)).want(t, "logout_all", http.StatusOK, `{}`)
-	e.serve(Users, vtBearer(vtReq(http.MethodGet), a1)).want(t, "access token after logout_all", http.StatusUnauthorized, vtBodyAccessBlacklisted)
-	e.serve(Refresh, vtJSON(vtObj("refresh", r1))).want(t, "refresh token after logout_all", http.StatusUnauthorized, vtBodyBlacklisted)
-	e.clock.Advance(time.Second) // the revocation's not-before
-	_, a3 := e.login(vtSiva, vtSivaPassword)
-	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), a3)); res.Code != http.StatusOK {
+	e.serve(LogoutAll, sjt.Req(http.MethodPost)).Want(t, "logout_all anonymous", http.StatusUnauthorized, sjt.BodyNotProvided)
+	e.serve(LogoutAll, sjt.Bearer(sjt.Req(http.MethodPost), a1)).Want(t, "logout_all", http.StatusOK, `{}`)
+	e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), a1)).Want(t, "access token after logout_all", http.StatusUnauthorized, sjt.BodyAccessBlacklisted)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r1))).Want(t, "refresh token after logout_all", http.StatusUnauthorized, sjt.BodyBlacklisted)
+	e.Clock.Advance(time.Second) // the revocation's not-before
+	_, a3 := e.login(sjt.Siva, sjt.SivaPassword)
+	if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), a3)); res.Code != http.StatusOK {
 		t.Errorf("a login after logout_all: %d %s", res.Code, res.Body)
 	}
 }
@@ -170,16 +171,16 @@ func TestRefreshRoundTrips(t *testing.T) {
 	for _, black := range []bool{true, false} {
 		set := Settings{RotateRefreshTokens: true, BlacklistAfterRotation: black}
 		e := newViewEnv(t, vtOptions{Settings: set})
-		r0, _ := e.login(vtSiva, vtSivaPassword)
-		q0, _ := e.login(vtSiva, vtSivaPassword) // another session
-		ts := &tripStore{Store: e.store}
-		svc, err := NewService(Config{Codec: e.codec, Store: ts, Passwords: e.pw, Users: e.users, Auth: e.auth, Settings: set, Now: e.clock.Now})
+		r0, _ := e.login(sjt.Siva, sjt.SivaPassword)
+		q0, _ := e.login(sjt.Siva, sjt.SivaPassword) // another session
+		ts := &tripStore{Store: e.Store}
+		svc, err := NewService(Config{Codec: e.Codec, Store: ts, Passwords: e.PW, Users: e.Users, Auth: e.auth, Settings: set, Now: e.Clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.svc = svc
-		e.clock.Advance(time.Minute)
-		res := e.serveRaw(Refresh, vtJSON(vtObj("refresh", r0)))
+		e.Clock.Advance(time.Minute)
+		res := e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", r0)))
 		if res.Code != http.StatusOK {
 			t.Fatalf("refresh: %d %s", res.Code, res.Body)
 		}
@@ -196,28 +197,28 @@ func TestRefreshRoundTrips(t *testing.T) {
 		// Ended through the store alone (another instance, the index not
 		// told yet): the rotation refuses and changes nothing, the check
 		// answers.
-		r1 := vtStrings(t, res.Body)["refresh"]
-		e.clock.Advance(time.Second)
-		r2 := vtStrings(t, e.serveRaw(Refresh, vtJSON(vtObj("refresh", r1))).Body)["refresh"]
-		if ok, err := e.store.RevokeSession(context.Background(), e.user(vtSiva).ID, vtJTI(t, r2)[:16], e.clock.Now()); !ok || err != nil {
+		r1 := sjt.Strings(t, res.Body)["refresh"]
+		e.Clock.Advance(time.Second)
+		r2 := sjt.Strings(t, e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", r1))).Body)["refresh"]
+		if ok, err := e.Store.RevokeSession(context.Background(), e.User(sjt.Siva).ID, sjt.JTI(t, r2)[:16], e.Clock.Now()); !ok || err != nil {
 			t.Fatalf("RevokeSession: %v %v", ok, err)
 		}
 		ts.take()
-		e.serveRaw(Refresh, vtJSON(vtObj("refresh", r2))).want(t, "refresh in a session ended elsewhere", http.StatusUnauthorized, vtBodyBlacklisted)
+		e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", r2))).Want(t, "refresh in a session ended elsewhere", http.StatusUnauthorized, sjt.BodyBlacklisted)
 		if got, want := ts.take(), "RotateSession RefreshState"; got != want {
 			t.Errorf("refresh in a session ended elsewhere called %q, want %q", got, want)
 		}
 		// Reuse of a token rotated away (the other session), past the
 		// reuse interval, ends its session.
-		q1 := vtStrings(t, e.serveRaw(Refresh, vtJSON(vtObj("refresh", q0))).Body)["refresh"]
+		q1 := sjt.Strings(t, e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", q0))).Body)["refresh"]
 		ts.take()
-		e.clock.Advance(time.Minute)
-		e.serveRaw(Refresh, vtJSON(vtObj("refresh", q0))).want(t, "reuse", http.StatusUnauthorized, vtBodyBlacklisted)
+		e.Clock.Advance(time.Minute)
+		e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", q0))).Want(t, "reuse", http.StatusUnauthorized, sjt.BodyBlacklisted)
 		if got, want := ts.take(), "RotateSession RefreshState RevokeSession"; got != want {
 			t.Errorf("reuse called %q, want %q", got, want)
 		}
 		// The index knows that session ended: no rotation is tried.
-		e.serveRaw(Refresh, vtJSON(vtObj("refresh", q1))).want(t, "refresh in the ended session", http.StatusUnauthorized, vtBodyBlacklisted)
+		e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", q1))).Want(t, "refresh in the ended session", http.StatusUnauthorized, sjt.BodyBlacklisted)
 		if got, want := ts.take(), "RefreshState"; got != want {
 			t.Errorf("refresh in the ended session called %q, want %q", got, want)
 		}

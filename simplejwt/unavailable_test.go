@@ -5,38 +5,11 @@ import (
 	"database/sql"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zapcore"
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 )
-
-// checkDBFaultLogs checks that every 503 was logged once as a database
-// fault naming its view, and that no log entry holds a secret.
-func checkDBFaultLogs(t *testing.T, e *viewEnv, views []View, secrets ...string) {
-	t.Helper()
-	entries := e.logs.FilterMessage("database unavailable").All()
-	var got []string
-	for _, en := range entries {
-		if en.Level != zapcore.ErrorLevel {
-			t.Errorf("database fault logged at %s", en.Level)
-		}
-		m := en.ContextMap()
-		if m["error"] == nil || m["op"] == nil {
-			t.Errorf("database fault without error or op: %v", m)
-		}
-		got = append(got, m["view"].(string))
-	}
-	var want []string
-	for _, v := range views {
-		want = append(want, v.String())
-	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("database faults logged for views %v, want %v", got, want)
-	}
-	e.assertLogsClean(secrets...)
-}
 
 // TestDatabaseClosed: with the store closed, every view that needs the
 // database answers 503 with Retry-After, logs the fault without passwords
@@ -46,53 +19,51 @@ func TestDatabaseClosed(t *testing.T) {
 		RotateRefreshTokens: true, BlacklistAfterRotation: true, RetryAfter: 2500 * time.Millisecond,
 	}})
 	const annaPassword = "Anna-Secret-Pass-1"
-	e.addUser("anna", annaPassword, "anna@example.com", true)
-	e.sync()
+	e.AddUser("anna", annaPassword, "anna@example.com", true)
+	e.Sync()
 	refresh, access := e.login("anna", annaPassword)
-	if err := e.store.Close(); err != nil {
+	if err := e.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	const newPassword = "Brand-New-Secret-9"
-	var faults []View
+	var faults []string
 	for _, c := range []struct {
 		v   View
 		req *http.Request
 	}{
-		{ObtainPair, vtJSON(vtObj("username", "anna", "password", annaPassword))},
-		{ObtainPair, vtForm(url.Values{"username": {"nobody"}, "password": {"Nobody-Secret-1"}})},
-		{Refresh, vtJSON(vtObj("refresh", refresh))},
+		{ObtainPair, sjt.JSON(sjt.Obj("username", "anna", "password", annaPassword))},
+		{ObtainPair, sjt.Form(url.Values{"username": {"nobody"}, "password": {"Nobody-Secret-1"}})},
+		{Refresh, sjt.JSON(sjt.Obj("refresh", refresh))},
 		// refresh looks the jti up in the blacklist before it checks the
 		// type, as simplejwt does, so an access token is a 503 here too.
-		{Refresh, vtJSON(vtObj("refresh", access))},
-		{Verify, vtJSON(vtObj("token", refresh))},
-		{Blacklist, vtJSON(vtObj("refresh", refresh))},
-		{Register, vtReg("bob", "bob@example.com", newPassword, newPassword)},
-		{Users, vtBearer(vtReq(http.MethodGet), access)},
-		{LogoutAll, vtBearer(vtReq(http.MethodPost), access)},
-		{Sessions, vtBearer(vtReq(http.MethodGet), access)},
+		{Refresh, sjt.JSON(sjt.Obj("refresh", access))},
+		{Verify, sjt.JSON(sjt.Obj("token", refresh))},
+		{Blacklist, sjt.JSON(sjt.Obj("refresh", refresh))},
+		{LogoutAll, sjt.Bearer(sjt.Req(http.MethodPost), access)},
+		{Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access)},
 	} {
 		res := e.serve(c.v, c.req)
-		res.want(t, c.v.String(), http.StatusServiceUnavailable, vtBodyUnavailable)
+		res.Want(t, c.v.String(), http.StatusServiceUnavailable, sjt.BodyUnavailable)
 		if got := res.Header.Get("Retry-After"); got != "3" {
 			t.Errorf("%s: Retry-After = %q, want 3 (2.5 s rounded up)", c.v, got)
 		}
-		faults = append(faults, c.v)
+		faults = append(faults, c.v.String())
 	}
-	if f := e.loginFailures(); len(f) != 0 {
+	if f := e.LoginFailures(); len(f) != 0 {
 		t.Errorf("LoginFailed %q while the database is down", f)
 	}
 	// What needs no database keeps working.
-	e.serve(ObtainPair, vtJSON(`{}`)).want(t, "field errors", http.StatusBadRequest, `{"username":["This field is required."],"password":["This field is required."]}`)
-	e.serve(Refresh, vtJSON(vtObj("refresh", "garbage"))).want(t, "refresh with garbage", http.StatusUnauthorized, vtBodyInvalid)
-	e.serve(Verify, vtJSON(vtObj("token", "garbage"))).want(t, "verify with garbage", http.StatusUnauthorized, vtBodyInvalid)
-	e.serve(Users, vtBearer(vtReq(http.MethodOptions), access)).want(t, "users OPTIONS", http.StatusOK, vtMetadata[Users])
+	e.serve(ObtainPair, sjt.JSON(`{}`)).Want(t, "field errors", http.StatusBadRequest, `{"username":["This field is required."],"password":["This field is required."]}`)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", "garbage"))).Want(t, "refresh with garbage", http.StatusUnauthorized, sjt.BodyInvalid)
+	e.serve(Verify, sjt.JSON(sjt.Obj("token", "garbage"))).Want(t, "verify with garbage", http.StatusUnauthorized, sjt.BodyInvalid)
+	e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodOptions), access)).Want(t, "sessions OPTIONS", http.StatusOK, vtMetadata[Sessions])
 	// A logout_all that could not be recorded ended nothing, here either.
-	res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access), Optional, e.clock.Now())
+	res := e.auth.Check(sjt.Bearer(sjt.Req(http.MethodGet), access), Optional, e.Clock.Now())
 	if res.Outcome != Authenticated {
 		t.Errorf("the access token after a failed logout_all: %v", res.Outcome)
 	}
 
-	checkDBFaultLogs(t, e, faults, annaPassword, "Nobody-Secret-1", newPassword, refresh, access)
+	sjt.CheckDBFaultLogs(t, e.Env, faults, annaPassword, "Nobody-Secret-1", newPassword, refresh, access)
 }
 
 // TestDatabaseLocked: while another connection holds SQLite's write lock
@@ -105,13 +76,13 @@ func TestDatabaseLocked(t *testing.T) {
 		RotateRefreshTokens: true, BlacklistAfterRotation: true, UpdateLastLogin: true, RehashPasswords: true,
 	}})
 	const annaPassword = "Anna-Secret-Pass-1"
-	e.addUser("anna", annaPassword, "anna@example.com", true)
-	e.sync()
+	e.AddUser("anna", annaPassword, "anna@example.com", true)
+	e.Sync()
 	refresh, access := e.login("anna", annaPassword)
 	logout, _ := e.login("anna", annaPassword)
 
 	ctx := context.Background()
-	conn, err := e.raw().Conn(ctx)
+	conn, err := e.Raw().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,36 +107,35 @@ func TestDatabaseLocked(t *testing.T) {
 		req    func() *http.Request
 		hashes int64
 	}{
-		{ObtainPair, func() *http.Request { return vtJSON(vtObj("username", "anna", "password", annaPassword)) }, 1},
-		{Refresh, func() *http.Request { return vtJSON(vtObj("refresh", refresh)) }, 0},
-		{Register, func() *http.Request { return vtReg("bob", "bob@example.com", newPassword, newPassword) }, 1},
-		{Blacklist, func() *http.Request { return vtMultipart(t, "refresh", logout) }, 0},
+		{ObtainPair, func() *http.Request { return sjt.JSON(sjt.Obj("username", "anna", "password", annaPassword)) }, 1},
+		{Refresh, func() *http.Request { return sjt.JSON(sjt.Obj("refresh", refresh)) }, 0},
+		{Blacklist, func() *http.Request { return sjt.Multipart(t, "refresh", logout) }, 0},
 	}
-	var faults []View
+	var faults []string
 	for _, c := range reqs {
 		res := e.serve(c.v, c.req())
-		res.want(t, c.v.String()+" while locked", http.StatusServiceUnavailable, vtBodyUnavailable)
-		if n := e.hashCount(); n != c.hashes {
+		res.Want(t, c.v.String()+" while locked", http.StatusServiceUnavailable, sjt.BodyUnavailable)
+		if n := e.HashCount(); n != c.hashes {
 			t.Errorf("%s: %d hash computations, want %d", c.v, n, c.hashes)
 		}
-		faults = append(faults, c.v)
+		faults = append(faults, c.v.String())
 	}
 	// Reads go on.
-	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), access)); res.Code != http.StatusOK {
-		t.Errorf("users while locked: %d %s", res.Code, res.Body)
+	if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access)); res.Code != http.StatusOK {
+		t.Errorf("sessions while locked: %d %s", res.Code, res.Body)
 	}
-	e.serve(Verify, vtJSON(vtObj("token", refresh))).want(t, "verify while locked", http.StatusOK, `{}`)
-	e.serve(ObtainPair, vtJSON(vtObj("username", "anna", "password", "wrong"))).want(t, "wrong password while locked", http.StatusUnauthorized, vtBodyNoActiveAccount)
-	checkDBFaultLogs(t, e, faults, annaPassword, newPassword, "wrong", refresh, logout, access)
-	if n := e.userCount(); n != 3 {
+	e.serve(Verify, sjt.JSON(sjt.Obj("token", refresh))).Want(t, "verify while locked", http.StatusOK, `{}`)
+	e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", "anna", "password", "wrong"))).Want(t, "wrong password while locked", http.StatusUnauthorized, sjt.BodyNoActiveAccount)
+	sjt.CheckDBFaultLogs(t, e.Env, faults, annaPassword, newPassword, "wrong", refresh, logout, access)
+	if n := e.UserCount(); n != 3 {
 		t.Errorf("%d users", n)
 	}
-	if e.user("anna").LastLogin == nil {
+	if e.User("anna").LastLogin == nil {
 		t.Error("the first login did not set last_login")
 	}
 
 	unlock()
-	e.hashCount()
+	e.HashCount()
 	for _, c := range reqs {
 		if res := e.serve(c.v, c.req()); res.Code/100 != 2 {
 			t.Errorf("%s after the lock: %d %s", c.v, res.Code, res.Body)
@@ -180,7 +150,7 @@ func TestDatabaseLocked(t *testing.T) {
 func TestDatabaseTimeout(t *testing.T) {
 	e := newViewEnv(t, vtOptions{BusyTimeout: 3 * time.Second, Settings: Settings{DBTimeout: 200 * time.Millisecond}})
 	ctx := context.Background()
-	conn, err := e.raw().Conn(ctx)
+	conn, err := e.Raw().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,31 +160,30 @@ func TestDatabaseTimeout(t *testing.T) {
 	}
 	defer func(c *sql.Conn) { c.ExecContext(ctx, "ROLLBACK") }(conn)
 	start := time.Now()
-	res := e.serve(ObtainPair, vtJSON(vtObj("username", vtSiva, "password", vtSivaPassword)))
+	res := e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", sjt.Siva, "password", sjt.SivaPassword)))
 	took := time.Since(start)
-	res.want(t, "obtain", http.StatusServiceUnavailable, vtBodyUnavailable)
+	res.Want(t, "obtain", http.StatusServiceUnavailable, sjt.BodyUnavailable)
 	if took > 2500*time.Millisecond {
 		t.Errorf("obtain took %v with DBTimeout 200ms and a 3s busy timeout: the database wait was not bounded by DBTimeout", took)
 	}
 }
 
 // TestRetryAfterSetting: Settings.RetryAfter "is sent with 503 answers"
-// (README: retry_after), by every view: refresh, and also users and
-// register, whose 503 before the user table is loaded comes from the
-// Authenticator.
+// (README: retry_after), by every view: refresh, and also sessions (and
+// userprofiles' users and register), whose 503 before the user table is
+// loaded comes from the Authenticator.
 func TestRetryAfterSetting(t *testing.T) {
 	e := newViewEnv(t, vtOptions{NoLoad: true, Settings: Settings{RetryAfter: 2 * time.Second}})
-	r, access := e.pair(e.user(vtSiva).ID)
+	r, access := e.Pair(e.User(sjt.Siva).ID)
 	for _, c := range []struct {
 		v   View
 		req *http.Request
 	}{
-		{Refresh, vtJSON(vtObj("refresh", r.Token))},
-		{Users, vtBearer(vtReq(http.MethodGet), access.Token)},
-		{Register, vtBearer(vtReg("bob", "bob@example.com", "Pw-1", "Pw-1"), access.Token)},
+		{Refresh, sjt.JSON(sjt.Obj("refresh", r.Token))},
+		{Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access.Token)},
 	} {
 		res := e.serve(c.v, c.req)
-		res.want(t, c.v.String(), http.StatusServiceUnavailable, vtBodyUnavailable)
+		res.Want(t, c.v.String(), http.StatusServiceUnavailable, sjt.BodyUnavailable)
 		if got := res.Header.Get("Retry-After"); got != "2" {
 			t.Errorf("%s: Retry-After = %q, want 2 (Settings.RetryAfter)", c.v, got)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 )
 
 // The 5.5 profile's golden cases. There is no Debian package of simplejwt
@@ -25,7 +27,7 @@ func TestVersionGolden(t *testing.T) {
 			name:   "user_id claim of a login",
 			source: "5.5.1 tokens.py:227-231 user_id = str(user_id); 5.2.2 tokens.py:183-188 (str only for non-int ids)",
 			run: func(t *testing.T, e *viewEnv) string {
-				_, access := e.login(vtSiva, vtSivaPassword)
+				_, access := e.login(sjt.Siva, sjt.SivaPassword)
 				return rawClaim(t, access, "user_id")
 			},
 			want: want{`1`, `"1"`},
@@ -34,9 +36,9 @@ func TestVersionGolden(t *testing.T) {
 			name:   "user_id claim of a refresh-minted access token",
 			source: "5.5.1 tokens.py:400-411 access_token copies user_id as the refresh token has it",
 			run: func(t *testing.T, e *viewEnv) string {
-				refresh, _ := e.login(vtSiva, vtSivaPassword)
-				res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
-				return rawClaim(t, vtStrings(t, res.Body)["access"], "user_id")
+				refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
+				res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
+				return rawClaim(t, sjt.Strings(t, res.Body)["access"], "user_id")
 			},
 			want: want{`1`, `"1"`},
 		},
@@ -44,9 +46,9 @@ func TestVersionGolden(t *testing.T) {
 			name:   "verify of an expired token",
 			source: "5.5.1 backends.py:174-175 ExpiredSignatureError → \"Token is expired\"; tokens.py:66-67; 5.2.2 tokens.py:44",
 			run: func(t *testing.T, e *viewEnv) string {
-				_, access := e.login(vtSiva, vtSivaPassword)
-				e.clock.Advance(6 * time.Minute)
-				return e.serve(Verify, vtJSON(vtObj("token", access))).Body
+				_, access := e.login(sjt.Siva, sjt.SivaPassword)
+				e.Clock.Advance(6 * time.Minute)
+				return e.serve(Verify, sjt.JSON(sjt.Obj("token", access))).Body
 			},
 			want: want{`{"detail":"Token is invalid or expired","code":"token_not_valid"}`,
 				`{"detail":"Token is expired","code":"token_not_valid"}`},
@@ -55,7 +57,7 @@ func TestVersionGolden(t *testing.T) {
 			name:   "verify of a token with a bad signature",
 			source: "5.5.1 backends.py:176-177 InvalidTokenError → \"Token is invalid\"; tokens.py:68-69",
 			run: func(t *testing.T, e *viewEnv) string {
-				return e.serve(Verify, vtJSON(vtObj("token", vtSign("another-key-another-key-another-key!!", `{"token_type":"access","exp":9999999999,"jti":"x","user_id":1}`)))).Body
+				return e.serve(Verify, sjt.JSON(sjt.Obj("token", sjt.Sign("another-key-another-key-another-key!!", `{"token_type":"access","exp":9999999999,"jti":"x","user_id":1}`)))).Body
 			},
 			want: want{`{"detail":"Token is invalid or expired","code":"token_not_valid"}`,
 				`{"detail":"Token is invalid","code":"token_not_valid"}`},
@@ -64,8 +66,8 @@ func TestVersionGolden(t *testing.T) {
 			name:   "Bearer check of an expired access token",
 			source: "5.5.1 authentication.py:100-118 messages[].message = e.args[0] (\"Token is expired\")",
 			run: func(t *testing.T, e *viewEnv) string {
-				_, access := e.login(vtSiva, vtSivaPassword)
-				res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access), Optional, e.clock.Now().Add(6*time.Minute))
+				_, access := e.login(sjt.Siva, sjt.SivaPassword)
+				res := e.auth.Check(sjt.Bearer(sjt.Req(http.MethodGet), access), Optional, e.Clock.Now().Add(6*time.Minute))
 				return string(res.Err().Body)
 			},
 			want: want{
@@ -77,18 +79,18 @@ func TestVersionGolden(t *testing.T) {
 			source: "5.5.1 serializers.py:114-124 USER_AUTHENTICATION_RULE → no_active_account (5.4.0); " +
 				"5.2.2 serializers.py:102-105 does not look (jwtgate refuses in both profiles)",
 			run: func(t *testing.T, e *viewEnv) string {
-				refresh, _ := e.pair(e.user(vtInactive).ID)
-				return e.serve(Refresh, vtJSON(vtObj("refresh", refresh.Token))).Body
+				refresh, _ := e.Pair(e.User(sjt.Inactive).ID)
+				return e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh.Token))).Body
 			},
-			want: want{vtBodyNoActiveForToken, vtBodyNoActiveForToken},
+			want: want{sjt.BodyNoActiveForToken, sjt.BodyNoActiveForToken},
 		},
 		{
 			name:   "rotated refresh token in token_blacklist_outstandingtoken",
 			source: "5.5.1 serializers.py:138-141 refresh.outstand(); tokens.py:309-330 get_or_create with user and created_at",
 			run: func(t *testing.T, e *viewEnv) string {
-				refresh, _ := e.login(vtSiva, vtSivaPassword)
-				res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
-				row, ok := e.outstanding(vtJTI(t, vtStrings(t, res.Body)["refresh"]))
+				refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
+				res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
+				row, ok := e.Outstanding(sjt.JTI(t, sjt.Strings(t, res.Body)["refresh"]))
 				return rowSummary(row, ok)
 			},
 			want: want{"absent", "user_id=1 created_at=set"},
@@ -97,9 +99,9 @@ func TestVersionGolden(t *testing.T) {
 			name:   "blacklist of a token never recorded",
 			source: "5.5.1 tokens.py:289-305 blacklist() looks the user up, defaults user and created_at (5.4.0); 5.2.2 defaults token and expires_at only",
 			run: func(t *testing.T, e *viewEnv) string {
-				refresh, _ := e.pair(int64(1))
-				e.serve(Blacklist, vtJSON(vtObj("refresh", refresh.Token)))
-				row, ok := e.outstanding(refresh.JTI)
+				refresh, _ := e.Pair(int64(1))
+				e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh.Token)))
+				row, ok := e.Outstanding(refresh.JTI)
 				return rowSummary(row, ok)
 			},
 			want: want{"user_id=NULL created_at=NULL", "user_id=1 created_at=set"},
@@ -127,15 +129,15 @@ func TestVersionGolden(t *testing.T) {
 // an inactive user authenticate and refresh.
 func TestCheckUserIsActiveOff(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{Version: V55, AllowInactive: true}})
-	refresh, access := e.pair(e.user(vtInactive).ID)
-	res := e.auth.Check(vtBearer(vtReq(http.MethodGet), access.Token), Optional, e.clock.Now())
+	refresh, access := e.Pair(e.User(sjt.Inactive).ID)
+	res := e.auth.Check(sjt.Bearer(sjt.Req(http.MethodGet), access.Token), Optional, e.Clock.Now())
 	if res.Outcome != Authenticated {
 		t.Errorf("Bearer check of an inactive user: %v, want authenticated", res.Outcome)
 	}
-	if r := e.serve(Refresh, vtJSON(vtObj("refresh", refresh.Token))); r.Code != http.StatusOK {
+	if r := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh.Token))); r.Code != http.StatusOK {
 		t.Errorf("refresh of an inactive user: %d %s, want 200", r.Code, r.Body)
 	}
-	if r := e.serve(ObtainPair, vtJSON(vtObj("username", vtInactive, "password", vtInactivePass))); r.Code != http.StatusUnauthorized {
+	if r := e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", sjt.Inactive, "password", sjt.InactivePass))); r.Code != http.StatusUnauthorized {
 		t.Errorf("login of an inactive user: %d %s, want 401 (ModelBackend refuses)", r.Code, r.Body)
 	}
 }
@@ -156,7 +158,7 @@ func TestParseVersion(t *testing.T) {
 // rawClaim returns a claim of tok as raw JSON.
 func rawClaim(t *testing.T, tok, name string) string {
 	t.Helper()
-	claims, _ := vtPayload(t, tok)
+	claims, _ := sjt.Payload(t, tok)
 	b, err := json.Marshal(claims[name])
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +166,7 @@ func rawClaim(t *testing.T, tok, name string) string {
 	return string(b)
 }
 
-func rowSummary(row vtOutstanding, ok bool) string {
+func rowSummary(row sjt.Outstanding, ok bool) string {
 	if !ok {
 		return "absent"
 	}

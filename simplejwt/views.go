@@ -3,6 +3,7 @@ package simplejwt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // View names one of the views.
 type View uint8
 
-// The views, by the simplejwt (or tutorial) view they reproduce.
+// The views, by the simplejwt view they reproduce. The tutorial's register
+// and users views are Extensions, in package userprofiles.
 const (
 	// ObtainPair is TokenObtainPairView: username and password → a pair.
 	ObtainPair View = iota
@@ -27,10 +29,6 @@ const (
 	Verify
 	// Blacklist is TokenBlacklistView: refresh → {}, and the token is dead.
 	Blacklist
-	// Register is the tutorial's registration_view.
-	Register
-	// Users is the tutorial's user_list_view (IsAuthenticated).
-	Users
 	// LogoutAll ends every token of the authenticated user (POST → {}).
 	LogoutAll
 	// Sessions lists the authenticated user's live sessions (GET); its
@@ -39,7 +37,7 @@ const (
 	viewCount
 )
 
-var viewNames = [viewCount]string{"obtain", "refresh", "verify", "blacklist", "register", "users", "logout_all", "sessions"}
+var viewNames = [viewCount]string{"obtain", "refresh", "verify", "blacklist", "logout_all", "sessions"}
 
 // String returns the view's configuration name.
 func (v View) String() string {
@@ -47,17 +45,6 @@ func (v View) String() string {
 		return viewNames[v]
 	}
 	return "unknown"
-}
-
-// ParseView returns the view with a configuration name ("obtain",
-// "refresh", "verify", "blacklist", "register" or "users").
-func ParseView(name string) (View, bool) {
-	for i, n := range viewNames {
-		if n == name {
-			return View(i), true
-		}
-	}
-	return 0, false
 }
 
 // Views lists every view.
@@ -75,8 +62,6 @@ var allow = [viewCount]string{
 	Refresh:    "POST, OPTIONS",
 	Verify:     "POST, OPTIONS",
 	Blacklist:  "POST, OPTIONS",
-	Register:   "POST, OPTIONS",
-	Users:      "GET, OPTIONS",
 	LogoutAll:  "POST, OPTIONS",
 	Sessions:   "GET, OPTIONS",
 }
@@ -102,7 +87,7 @@ func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
 		drf.Detail(http.StatusNotFound, "Not found.").Write(w)
 		return
 	}
-	s.serve(v, allow[v], "", w, r)
+	s.serve(v, nil, allow[v], "", w, r)
 }
 
 // ServeSession answers r for one session of the Sessions view
@@ -112,11 +97,39 @@ func (s *Service) ServeSession(id string, w http.ResponseWriter, r *http.Request
 	if id == "" {
 		id = "\x00" // never a session id, so never found
 	}
-	s.serve(Sessions, sessionAllow, id, w, r)
+	s.serve(Sessions, nil, sessionAllow, id, w, r)
 }
 
-// serve sets DRF's headers, reports to Hooks.View and runs the view.
-func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter, r *http.Request) {
+// An Extension is a view defined outside this package (the tutorial's
+// register and users views, package userprofiles), served by
+// ServeExtension as the package's own views are: DRF's headers, the
+// request's language, Hooks.View, content negotiation, JWTAuthentication,
+// OPTIONS and the method check, then Serve.
+type Extension struct {
+	// Name is the view's configuration name, for Hooks.View and the logs.
+	Name string
+	// Method is the one method the view answers besides OPTIONS.
+	Method string
+	// Metadata is the view's answer to OPTIONS.
+	Metadata []byte
+	// Required is IsAuthenticated; otherwise AllowAny, which still
+	// refuses an invalid token.
+	Required bool
+	// Serve answers Method; data is the parsed body of a POST.
+	Serve func(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error
+}
+
+// String returns the view's name.
+func (x *Extension) String() string { return x.Name }
+
+// ServeExtension answers r with the view x.
+func (s *Service) ServeExtension(x *Extension, w http.ResponseWriter, r *http.Request) {
+	s.serve(0, x, x.Method+", OPTIONS", "", w, r)
+}
+
+// serve sets DRF's headers, reports to Hooks.View and runs the view: x
+// when it is set, else v.
+func (s *Service) serve(v View, x *Extension, allowed, sessionID string, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Allow"] = []string{allowed}
 	h["Vary"] = []string{"Accept"}
@@ -131,12 +144,25 @@ func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter
 	rec := &recorder{ResponseWriter: w}
 	if s.hooks.View != nil {
 		w = rec
-		defer func() { s.hooks.View(v, rec.status) }()
+		name := v.String()
+		if x != nil {
+			name = x.Name
+		}
+		defer func() { s.hooks.View(name, rec.status) }()
 	}
 	// Accept: application/json; indent=N gets DRF's indented rendering.
 	w, done := drf.Indenting(w, r)
 	defer done()
-	if err := s.serveView(v, w, r, sessionID); err != nil {
+	var err *drf.Error
+	switch {
+	case !drf.AcceptsJSON(r):
+		err = drf.NotAcceptable()
+	case x != nil:
+		err = s.serveExtension(x, allowed, w, r)
+	default:
+		err = s.serveView(v, w, r, sessionID)
+	}
+	if err != nil {
 		if s.locales != nil {
 			err = s.locales.localize(lang, err)
 		}
@@ -144,43 +170,59 @@ func (s *Service) serve(v View, allowed, sessionID string, w http.ResponseWriter
 	}
 }
 
-func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request, sessionID string) *drf.Error {
-	if !drf.AcceptsJSON(r) {
-		return drf.NotAcceptable()
+// authenticate runs JWTAuthentication for a view that has it: required
+// is IsAuthenticated, otherwise AllowAny.
+func (s *Service) authenticate(r *http.Request, required bool) (Result, *drf.Error) {
+	caller := s.auth.authenticate(r, s.now())
+	switch {
+	case caller.Outcome == Anonymous && required:
+		return caller, s.auth.notProvided
+	case caller.Outcome == Unavailable:
+		return caller, s.unavailable // with this service's Retry-After
 	}
-	// The token views have authentication_classes = (); register and users
-	// run JWTAuthentication (register with AllowAny, users with
-	// IsAuthenticated, which also covers OPTIONS).
+	return caller, caller.Err()
+}
+
+func (s *Service) serveExtension(x *Extension, allowed string, w http.ResponseWriter, r *http.Request) *drf.Error {
+	if _, e := s.authenticate(r, x.Required); e != nil {
+		return e
+	}
+	switch {
+	case r.Method == http.MethodOptions:
+		return writeBody(w, http.StatusOK, x.Metadata)
+	case r.Method != x.Method:
+		return drf.MethodNotAllowed(r.Method, allowed)
+	case r.Method != http.MethodPost:
+		return x.Serve(w, r, drf.Data{})
+	}
+	data, perr := drf.Parse(r, s.set.MaxBodyBytes)
+	if perr != nil {
+		return perr
+	}
+	return x.Serve(w, r, data)
+}
+
+func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request, sessionID string) *drf.Error {
+	// The token views have authentication_classes = (); logout_all and
+	// sessions run JWTAuthentication with IsAuthenticated, which also
+	// covers OPTIONS.
 	var caller Result
-	switch v {
-	case Register, Users, LogoutAll, Sessions:
-		policy := Optional
-		if v != Register {
-			policy = Required
-		}
-		caller = s.auth.authenticate(r, s.now())
-		if caller.Outcome == Anonymous && policy == Required {
-			return s.auth.notProvided
-		}
-		if caller.Outcome == Unavailable {
-			return s.unavailable // with this service's Retry-After
-		}
-		if e := caller.Err(); e != nil {
+	if v == LogoutAll || v == Sessions {
+		var e *drf.Error
+		if caller, e = s.authenticate(r, true); e != nil {
 			return e
 		}
 	}
 	switch {
 	case r.Method == http.MethodOptions:
 		return writeBody(w, http.StatusOK, metadata[v])
-	case v == Users && r.Method == http.MethodGet:
-		return s.listUsers(w, r)
 	case v == Sessions && sessionID != "" && r.Method == http.MethodDelete:
 		return s.endSession(w, r, &caller, sessionID)
 	case v == Sessions && sessionID != "":
 		return drf.MethodNotAllowed(r.Method, sessionAllow)
 	case v == Sessions && r.Method == http.MethodGet:
 		return s.listSessions(w, r, &caller)
-	case v == Users || v == Sessions || r.Method != http.MethodPost:
+	case v == Sessions || r.Method != http.MethodPost:
 		return drf.MethodNotAllowed(r.Method, allow[v])
 	case v == LogoutAll:
 		return s.logoutAll(w, r, &caller)
@@ -196,10 +238,8 @@ func (s *Service) serveView(v View, w http.ResponseWriter, r *http.Request, sess
 		return s.refresh(w, r, data)
 	case Verify:
 		return s.verify(w, r, data)
-	case Blacklist:
-		return s.blacklist(w, r, data)
 	default:
-		return s.register(w, r, data)
+		return s.blacklist(w, r, data)
 	}
 }
 
@@ -223,9 +263,10 @@ func (s *Service) authFailed(body []byte) *drf.Error {
 		Header: http.Header{"Www-Authenticate": {s.auth.Challenge()}}}
 }
 
-// tokenBody carries issued tokens; Cache-Control: no-store keeps them out
-// of caches (RFC 6749 §5.1; simplejwt sends no Cache-Control at all).
-func writeTokens(w http.ResponseWriter, status int, v any) *drf.Error {
+// WriteTokens sends a body that carries issued tokens; Cache-Control:
+// no-store keeps them out of caches (RFC 6749 §5.1; simplejwt sends no
+// Cache-Control at all).
+func WriteTokens(w http.ResponseWriter, status int, v any) *drf.Error {
 	w.Header()["Cache-Control"] = []string{"no-store"}
 	if err := drf.WriteJSON(w, status, v); err != nil {
 		return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
@@ -240,7 +281,8 @@ var (
 	tokenField    = drf.CharField{Name: "token"}
 )
 
-type pairBody struct {
+// Pair is a new token pair as simplejwt renders it.
+type Pair struct {
 	Refresh string `json:"refresh"`
 	Access  string `json:"access"`
 }
@@ -255,19 +297,19 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 		return drf.FieldErrors(errs)
 	}
 	username, pw := vals[0], vals[1]
-	release, e := s.admit(r)
+	release, e := s.Admit(r)
 	if e != nil {
 		return e
 	}
 	defer release()
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	now := s.now()
 	client := s.clientIP(r)
 	if s.throttle != nil {
 		d, err := s.throttle.Login(ctx, username, client, now)
 		if err != nil {
-			return s.dbFault(ObtainPair, "login throttle", err)
+			return s.DBFault(ObtainPair, "login throttle", err)
 		}
 		if d.Wait > 0 {
 			if s.hooks.LoginThrottled != nil {
@@ -279,17 +321,17 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 	u, err := s.store.UserByUsername(ctx, username)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return s.dbFault(ObtainPair, "user by username", err)
+		return s.DBFault(ObtainPair, "user by username", err)
 	}
 	cancel()
 	// An unknown user is checked against "", which hashes a dummy, so it
 	// costs what a wrong password does. The wait for a hashing slot and the
 	// hash have their own bounds (the gate's), not the database's.
 	var ok, mustUpdate bool
-	if e := s.hash(r.Context(), r, func() { ok, mustUpdate = s.passwords.Check(pw, u.Password) }); e != nil {
+	if e := s.Hash(r.Context(), r, func() { ok, mustUpdate = s.passwords.Check(pw, u.Password) }); e != nil {
 		return e
 	}
-	ctx, cancel = s.dbContext(r)
+	ctx, cancel = s.DBContext(r)
 	defer cancel()
 	if !found || !ok || !u.IsActive {
 		return s.loginFailed(r, username)
@@ -311,19 +353,19 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 			now = s.now()
 		}
 	}
-	pair, e := s.forUser(ctx, r, ObtainPair, u, now)
+	pair, e := s.IssuePair(ctx, r, ObtainPair, u, now)
 	if e != nil {
 		return e
 	}
 	if s.set.UpdateLastLogin {
 		if err := s.store.SetLastLogin(ctx, u.ID, now); err != nil {
-			return s.dbFault(ObtainPair, "update last login", err)
+			return s.DBFault(ObtainPair, "update last login", err)
 		}
 	}
-	return writeTokens(w, http.StatusOK, pair)
+	return WriteTokens(w, http.StatusOK, pair)
 }
 
-// forUser is RefreshToken.for_user followed by .access_token: a new pair
+// IssuePair is RefreshToken.for_user followed by .access_token: a new pair
 // for u, its refresh token recorded as outstanding. The user is taught to
 // the index first: tokens issued here must work here at once, even for a
 // user another process created a moment ago and the change feed has not
@@ -338,7 +380,7 @@ func (s *Service) obtain(w http.ResponseWriter, r *http.Request, data drf.Data) 
 // as just read. When the index still holds another one (a password
 // changed elsewhere a moment ago, which the feed has not reported yet),
 // the user's state is read now, so that the new tokens work at once here.
-func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.User, now time.Time) (pairBody, *drf.Error) {
+func (s *Service) IssuePair(ctx context.Context, r *http.Request, v fmt.Stringer, u store.User, now time.Time) (Pair, *drf.Error) {
 	fresh := u.State()
 	s.users.Learn(fresh)
 	var revoke []string
@@ -355,13 +397,13 @@ func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return pairBody{}, s.unavailable
+			return Pair{}, s.unavailable
 		}
 		now = now.Add(wait)
 	}
 	refresh, access, err := s.codec.NewPair(s.tokenUserID(u), now, revoke...)
 	if err != nil {
-		return pairBody{}, s.signingFailed(err)
+		return Pair{}, s.signingFailed(err)
 	}
 	sess := store.Session{
 		ID: refresh.JTI, UserID: u.ID, CreatedAt: now.Unix(), LastRefreshedAt: now.Unix(),
@@ -375,9 +417,9 @@ func (s *Service) forUser(ctx context.Context, r *http.Request, v View, u store.
 		err = s.store.AddOutstanding(ctx, outstanding(u.ID, refresh))
 	}
 	if err != nil {
-		return pairBody{}, s.dbFault(v, "start session", err)
+		return Pair{}, s.DBFault(v, "start session", err)
 	}
-	return pairBody{Refresh: refresh.Token, Access: access.Token}, nil
+	return Pair{Refresh: refresh.Token, Access: access.Token}, nil
 }
 
 // signingFailed logs a token that could not be signed (a key problem) and
@@ -401,11 +443,11 @@ func (s *Service) loginFailed(r *http.Request, username string) *drf.Error {
 // and otherwise ignored: the old hash still works.
 func (s *Service) rehash(r *http.Request, id int64, pw string) (enc string, ok bool) {
 	var err error
-	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
+	if e := s.Hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
 		return "", false
 	}
 	if err == nil {
-		ctx, cancel := s.dbContext(r)
+		ctx, cancel := s.DBContext(r)
 		err = s.store.SetPassword(ctx, id, enc)
 		cancel()
 	}
@@ -449,7 +491,7 @@ var noActiveAccountForToken = []byte(`{"detail":"No active account found for the
 // the checks in simplejwt's order below, which the failed attempt left
 // unchanged.
 func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	now := s.now()
 	raw, cl, e := s.decodeRefresh(data, now)
@@ -460,9 +502,9 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 		body, done, err := s.rotateChecked(ctx, raw, cl, now)
 		switch {
 		case done && err != nil:
-			return s.dbFault(Refresh, "rotate", err)
+			return s.DBFault(Refresh, "rotate", err)
 		case done:
-			return writeTokens(w, http.StatusOK, body)
+			return WriteTokens(w, http.StatusOK, body)
 		}
 	}
 	jti, e := s.checkRefresh(ctx, r, Refresh, cl, now)
@@ -478,7 +520,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 		return s.signingFailed(err)
 	}
 	if !s.set.RotateRefreshTokens {
-		return writeTokens(w, http.StatusOK, accessBody{Access: access.Token})
+		return WriteTokens(w, http.StatusOK, accessBody{Access: access.Token})
 	}
 	rotated, err := s.codec.Rotate(cl, now)
 	if err != nil {
@@ -489,9 +531,9 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request, data drf.Data)
 	case errors.Is(err, store.ErrAlreadyBlacklisted), errors.Is(err, store.ErrSessionEnded):
 		return s.tokenNotValid(token.ErrBlacklisted)
 	case err != nil:
-		return s.dbFault(Refresh, "rotate", err)
+		return s.DBFault(Refresh, "rotate", err)
 	}
-	return writeTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
+	return WriteTokens(w, http.StatusOK, rotatedBody{Access: access.Token, Refresh: rotated.Token})
 }
 
 // rotateChecked is refresh of the decoded token raw (cl) with rotation
@@ -629,11 +671,11 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request, data drf.Data) 
 	}
 	if s.set.BlacklistAfterRotation {
 		if jti, ok := cl.JTI(); ok {
-			ctx, cancel := s.dbContext(r)
+			ctx, cancel := s.DBContext(r)
 			defer cancel()
 			black, err := s.store.IsBlacklisted(ctx, jti)
 			if err != nil {
-				return s.dbFault(Verify, "is blacklisted", err)
+				return s.DBFault(Verify, "is blacklisted", err)
 			}
 			if black {
 				var errs drf.Errors
@@ -648,7 +690,7 @@ func (s *Service) verify(w http.ResponseWriter, r *http.Request, data drf.Data) 
 // blacklist is TokenBlacklistSerializer: RefreshToken's checks, then
 // get-or-create the outstanding row and blacklist it.
 func (s *Service) blacklist(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	now := s.now()
 	raw, jti, cl, e := s.refreshToken(ctx, r, Blacklist, data, now)
@@ -680,7 +722,7 @@ func (s *Service) blacklistRefresh(ctx context.Context, r *http.Request, v View,
 		}
 		return s.tokenNotValid(token.ErrBlacklisted)
 	case err != nil:
-		return s.dbFault(v, op, err)
+		return s.DBFault(v, op, err)
 	}
 	return nil
 }

@@ -9,117 +9,40 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/password"
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 	"github.com/jwtgate/jwtgate/store"
 )
-
-var vtHexJTI = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// vtDjangoTime is a time as Django stores it on SQLite.
-func vtDjangoTime(t time.Time) string {
-	t = t.UTC().Truncate(time.Microsecond)
-	if t.Nanosecond() == 0 {
-		return t.Format("2006-01-02 15:04:05")
-	}
-	return t.Format("2006-01-02 15:04:05.000000")
-}
-
-// checkPair checks an obtained pair as docs/simplejwt.md ("What is matched", tokens)
-// describes it, issued at now for the user id (a JSON integer, or a
-// string with USER_ID_FIELD = "username").
-func checkPair(t *testing.T, e *viewEnv, body string, now time.Time, userID any) (refresh, access string) {
-	t.Helper()
-	if keys := vtKeys(t, body); fmt.Sprint(keys) != "[refresh access]" {
-		t.Fatalf("pair keys %v, want [refresh access]: %s", keys, body)
-	}
-	m := vtStrings(t, body)
-	refresh, access = m["refresh"], m["access"]
-	jtis := map[string]bool{}
-	for _, c := range []struct {
-		tok, typ string
-		life     time.Duration
-	}{{refresh, "refresh", 24 * time.Hour}, {access, "access", 5 * time.Minute}} {
-		claims, order := vtPayload(t, c.tok)
-		if fmt.Sprint(order) != "[token_type exp iat jti user_id]" {
-			t.Errorf("%s claims in order %v", c.typ, order)
-		}
-		if claims["token_type"] != c.typ {
-			t.Errorf("%s token_type = %v", c.typ, claims["token_type"])
-		}
-		iat, exp := vtInt(t, claims, "iat"), vtInt(t, claims, "exp")
-		if iat != now.Unix() || exp-iat != int64(c.life/time.Second) {
-			t.Errorf("%s iat %d exp %d; want iat %d, exp-iat %v", c.typ, iat, exp, now.Unix(), c.life)
-		}
-		jti, _ := claims["jti"].(string)
-		if !vtHexJTI.MatchString(jti) || jtis[jti] {
-			t.Errorf("%s jti %q: not 32 hex digits, or not unique", c.typ, jti)
-		}
-		jtis[jti] = true
-		switch id := userID.(type) {
-		case int64:
-			if claims["user_id"] != json.Number(fmt.Sprint(id)) {
-				t.Errorf("%s user_id = %#v, want the integer %d", c.typ, claims["user_id"], id)
-			}
-		case string:
-			if claims["user_id"] != id {
-				t.Errorf("%s user_id = %#v, want the string %q", c.typ, claims["user_id"], id)
-			}
-		}
-	}
-	return refresh, access
-}
-
-// checkOutstanding checks the row obtain or register wrote for a refresh
-// token (§6), and that the access token has none.
-func checkOutstanding(t *testing.T, e *viewEnv, refresh, access string, userID int64, now time.Time) {
-	t.Helper()
-	jti := vtJTI(t, refresh)
-	o, ok := e.outstanding(jti)
-	if !ok {
-		t.Fatalf("no outstanding row for the refresh token %s", jti)
-	}
-	claims, _ := vtPayload(t, refresh)
-	exp := time.Unix(vtInt(t, claims, "exp"), 0)
-	if o.Token != refresh || !o.UserID.Valid || o.UserID.Int64 != userID ||
-		o.CreatedAt.String != vtDjangoTime(now) || o.ExpiresAt != vtDjangoTime(exp) || o.Black != 0 {
-		t.Errorf("outstanding row %+v; want token %s, user %d, created %s, expires %s, not blacklisted",
-			o, refresh, userID, vtDjangoTime(now), vtDjangoTime(exp))
-	}
-	if _, ok := e.outstanding(vtJTI(t, access)); ok {
-		t.Error("the access token was recorded as outstanding")
-	}
-}
 
 // TestObtainPair: username and password in each of the three encodings
 // give {"refresh","access"}, no-store, one hash and one outstanding row;
 // the access token works at once on a protected view.
 func TestObtainPair(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	siva := e.user(vtSiva)
+	siva := e.User(sjt.Siva)
 	for _, c := range []struct {
 		name string
 		req  func() *http.Request
 	}{
-		{"json", func() *http.Request { return vtJSON(vtObj("username", vtSiva, "password", vtSivaPassword)) }},
+		{"json", func() *http.Request { return sjt.JSON(sjt.Obj("username", sjt.Siva, "password", sjt.SivaPassword)) }},
 		{"form", func() *http.Request {
-			return vtForm(url.Values{"username": {vtSiva}, "password": {vtSivaPassword}})
+			return sjt.Form(url.Values{"username": {sjt.Siva}, "password": {sjt.SivaPassword}})
 		}},
-		{"multipart", func() *http.Request { return vtMultipart(t, "username", vtSiva, "password", vtSivaPassword) }},
+		{"multipart", func() *http.Request { return sjt.Multipart(t, "username", sjt.Siva, "password", sjt.SivaPassword) }},
 		{"json, trimmed, extra fields, garbage Authorization", func() *http.Request {
-			r := vtJSON(`{"username":"  siva ","password":"\tsiva  ","remember":true}`)
+			r := sjt.JSON(`{"username":"  siva ","password":"\tsiva  ","remember":true}`)
 			r.Header.Set("Authorization", "Bearer garbage")
 			return r
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			now := e.clock.Advance(time.Second)
-			rows := e.outstandingRows()
+			now := e.Clock.Advance(time.Second)
+			rows := e.OutstandingRows()
 			res := e.serve(ObtainPair, c.req())
 			if res.Code != http.StatusOK {
 				t.Fatalf("%d %s", res.Code, res.Body)
@@ -127,28 +50,28 @@ func TestObtainPair(t *testing.T) {
 			if cc := res.Header.Values("Cache-Control"); len(cc) != 1 || cc[0] != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", cc)
 			}
-			refresh, access := checkPair(t, e, res.Body, now, siva.ID)
-			if n := e.hashCount(); n != 1 {
+			refresh, access := sjt.CheckPair(t, e.Env, res.Body, now, siva.ID)
+			if n := e.HashCount(); n != 1 {
 				t.Errorf("%d hash computations, want 1", n)
 			}
-			if got := e.outstandingRows(); got != rows+1 {
+			if got := e.OutstandingRows(); got != rows+1 {
 				t.Errorf("%d outstanding rows after obtain, want %d", got, rows+1)
 			}
-			checkOutstanding(t, e, refresh, access, siva.ID, now)
-			if f := e.loginFailures(); len(f) != 0 {
+			sjt.CheckOutstanding(t, e.Env, refresh, access, siva.ID, now)
+			if f := e.LoginFailures(); len(f) != 0 {
 				t.Errorf("LoginFailed %v on a success", f)
 			}
-			if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), access)); res.Code != http.StatusOK {
+			if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access)); res.Code != http.StatusOK {
 				t.Errorf("the access token on users: %d %s", res.Code, res.Body)
 			}
-			if res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh))); res.Code != http.StatusOK {
+			if res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh))); res.Code != http.StatusOK {
 				t.Errorf("the refresh token on refresh: %d %s", res.Code, res.Body)
 			}
 		})
 	}
 	// Nothing of the above reaches the log.
-	if n := e.logs.Len(); n != 0 {
-		t.Errorf("%d log entries on successful logins: %q", n, vtLogText(e.logs))
+	if n := e.Logs.Len(); n != 0 {
+		t.Errorf("%d log entries on successful logins: %q", n, sjt.LogText(e.Logs))
 	}
 }
 
@@ -157,39 +80,39 @@ func TestObtainPair(t *testing.T) {
 // records nothing.
 func TestObtainRefused(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	e.addUserHash("unusable", password.MakeUnusable(), "unusable@example.com", true)
-	e.addUserHash("malformed", "pbkdf2_sha256$x$y$z", "malformed@example.com", true)
-	e.sync()
-	var first *vtResp
+	e.AddUserHash("unusable", password.MakeUnusable(), "unusable@example.com", true)
+	e.AddUserHash("malformed", "pbkdf2_sha256$x$y$z", "malformed@example.com", true)
+	e.Sync()
+	var first *sjt.Resp
 	for _, c := range []struct{ name, username, password string }{
-		{"wrong password", vtSiva, "wrong"},
-		{"unknown user", "nobody", vtSivaPassword},
-		{"inactive user with the right password", vtInactive, vtInactivePass},
-		{"inactive user with a wrong password", vtInactive, "wrong"},
+		{"wrong password", sjt.Siva, "wrong"},
+		{"unknown user", "nobody", sjt.SivaPassword},
+		{"inactive user with the right password", sjt.Inactive, sjt.InactivePass},
+		{"inactive user with a wrong password", sjt.Inactive, "wrong"},
 		{"unusable password", "unusable", "anything"},
 		{"malformed hash", "malformed", "anything"},
-		{"wrong case of the username", "Siva", vtSivaPassword},
-		{"wrong case of the password", vtSiva, "SIVA"},
-		{"number as username", "123", vtSivaPassword},
+		{"wrong case of the username", "Siva", sjt.SivaPassword},
+		{"wrong case of the password", sjt.Siva, "SIVA"},
+		{"number as username", "123", sjt.SivaPassword},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rows, black := e.outstandingRows(), e.blacklistRows()
-			req := vtForm(url.Values{"username": {c.username}, "password": {c.password}})
+			rows, black := e.OutstandingRows(), e.BlacklistRows()
+			req := sjt.Form(url.Values{"username": {c.username}, "password": {c.password}})
 			if c.username == "123" {
-				req = vtJSON(`{"username":123,"password":"siva"}`)
+				req = sjt.JSON(`{"username":123,"password":"siva"}`)
 			}
 			res := e.serve(ObtainPair, req)
-			res.want(t, "obtain", http.StatusUnauthorized, vtBodyNoActiveAccount)
+			res.Want(t, "obtain", http.StatusUnauthorized, sjt.BodyNoActiveAccount)
 			if res.Header.Get("Cache-Control") != "" {
 				t.Errorf("Cache-Control %q on a refusal", res.Header.Get("Cache-Control"))
 			}
-			if n := e.hashCount(); n != 1 {
+			if n := e.HashCount(); n != 1 {
 				t.Errorf("%d hash computations, want exactly 1", n)
 			}
-			if f := e.loginFailures(); len(f) != 1 || f[0] != c.username {
+			if f := e.LoginFailures(); len(f) != 1 || f[0] != c.username {
 				t.Errorf("LoginFailed got %q, want [%q]", f, c.username)
 			}
-			if e.outstandingRows() != rows || e.blacklistRows() != black {
+			if e.OutstandingRows() != rows || e.BlacklistRows() != black {
 				t.Error("a refused login wrote token rows")
 			}
 			if first == nil {
@@ -199,10 +122,10 @@ func TestObtainRefused(t *testing.T) {
 			}
 		})
 	}
-	if n := e.logs.Len(); n != 0 {
-		t.Errorf("the service logged refused logins itself: %q", vtLogText(e.logs))
+	if n := e.Logs.Len(); n != 0 {
+		t.Errorf("the service logged refused logins itself: %q", sjt.LogText(e.Logs))
 	}
-	e.assertLogsClean(vtSivaPassword, vtInactivePass, "wrong")
+	e.AssertLogsClean(sjt.SivaPassword, sjt.InactivePass, "wrong")
 }
 
 func reflectEqualHeader(a, b http.Header) bool {
@@ -226,27 +149,27 @@ func TestObtainFieldErrors(t *testing.T) {
 		req  *http.Request
 		body string
 	}{
-		{"missing both", vtJSON(`{}`), `{"username":["This field is required."],"password":["This field is required."]}`},
-		{"no body at all", vtReq(http.MethodPost), `{"username":["This field is required."],"password":["This field is required."]}`},
-		{"missing password", vtJSON(`{"username":"siva"}`), `{"password":["This field is required."]}`},
-		{"blank", vtJSON(`{"username":"","password":""}`), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
-		{"whitespace only", vtJSON(`{"username":"   ","password":"\t\n"}`), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
-		{"blank form", vtForm(url.Values{"username": {""}, "password": {""}}), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
-		{"null", vtJSON(`{"username":null,"password":null}`), `{"username":["This field may not be null."],"password":["This field may not be null."]}`},
-		{"list and object", vtJSON(`{"username":["siva"],"password":{"p":"siva"}}`), `{"username":["Not a valid string."],"password":["Not a valid string."]}`},
-		{"booleans", vtJSON(`{"username":true,"password":false}`), `{"username":["Not a valid string."],"password":["Not a valid string."]}`},
-		{"array body", vtJSON(`[]`), `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
+		{"missing both", sjt.JSON(`{}`), `{"username":["This field is required."],"password":["This field is required."]}`},
+		{"no body at all", sjt.Req(http.MethodPost), `{"username":["This field is required."],"password":["This field is required."]}`},
+		{"missing password", sjt.JSON(`{"username":"siva"}`), `{"password":["This field is required."]}`},
+		{"blank", sjt.JSON(`{"username":"","password":""}`), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
+		{"whitespace only", sjt.JSON(`{"username":"   ","password":"\t\n"}`), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
+		{"blank form", sjt.Form(url.Values{"username": {""}, "password": {""}}), `{"username":["This field may not be blank."],"password":["This field may not be blank."]}`},
+		{"null", sjt.JSON(`{"username":null,"password":null}`), `{"username":["This field may not be null."],"password":["This field may not be null."]}`},
+		{"list and object", sjt.JSON(`{"username":["siva"],"password":{"p":"siva"}}`), `{"username":["Not a valid string."],"password":["Not a valid string."]}`},
+		{"booleans", sjt.JSON(`{"username":true,"password":false}`), `{"username":["Not a valid string."],"password":["Not a valid string."]}`},
+		{"array body", sjt.JSON(`[]`), `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
 	} {
 		res := e.serve(ObtainPair, c.req)
-		res.want(t, c.name, http.StatusBadRequest, c.body)
-		if n := e.hashCount(); n != 0 {
+		res.Want(t, c.name, http.StatusBadRequest, c.body)
+		if n := e.HashCount(); n != 0 {
 			t.Errorf("%s: %d hash computations, want none", c.name, n)
 		}
 	}
-	if f := e.loginFailures(); len(f) != 0 {
+	if f := e.LoginFailures(); len(f) != 0 {
 		t.Errorf("LoginFailed %q on field errors", f)
 	}
-	if n := e.outstandingRows(); n != 0 {
+	if n := e.OutstandingRows(); n != 0 {
 		t.Errorf("%d outstanding rows", n)
 	}
 }
@@ -257,9 +180,9 @@ func TestObtainUpdateLastLogin(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprint("UpdateLastLogin=", on), func(t *testing.T) {
 			e := newViewEnv(t, vtOptions{Settings: Settings{UpdateLastLogin: on}})
-			now := e.clock.Advance(90 * time.Second)
-			e.login(vtSiva, vtSivaPassword)
-			ll := e.user(vtSiva).LastLogin
+			now := e.Clock.Advance(90 * time.Second)
+			e.login(sjt.Siva, sjt.SivaPassword)
+			ll := e.User(sjt.Siva).LastLogin
 			switch {
 			case !on && ll != nil:
 				t.Errorf("last_login = %v, want NULL", ll)
@@ -268,13 +191,13 @@ func TestObtainUpdateLastLogin(t *testing.T) {
 			}
 			if on {
 				// A refused login leaves it alone.
-				e.clock.Advance(time.Minute)
-				e.serve(ObtainPair, vtJSON(vtObj("username", vtSiva, "password", "wrong")))
-				if ll2 := e.user(vtSiva).LastLogin; ll2 == nil || !ll2.Equal(*ll) {
+				e.Clock.Advance(time.Minute)
+				e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", sjt.Siva, "password", "wrong")))
+				if ll2 := e.User(sjt.Siva).LastLogin; ll2 == nil || !ll2.Equal(*ll) {
 					t.Errorf("a refused login changed last_login to %v", ll2)
 				}
-				if n := e.count(`SELECT COUNT(*) FROM "auth_user" WHERE "last_login" = ?`, vtDjangoTime(now)); n != 1 {
-					t.Errorf("last_login is not stored as Django stores it (%s)", vtDjangoTime(now))
+				if n := e.Count(`SELECT COUNT(*) FROM "auth_user" WHERE "last_login" = ?`, sjt.DjangoTime(now)); n != 1 {
+					t.Errorf("last_login is not stored as Django stores it (%s)", sjt.DjangoTime(now))
 				}
 			}
 		})
@@ -293,30 +216,30 @@ func TestObtainRehash(t *testing.T) {
 		t.Run(fmt.Sprint("RehashPasswords=", on), func(t *testing.T) {
 			t.Parallel()
 			e := newViewEnv(t, vtOptions{Settings: Settings{RehashPasswords: on}})
-			e.addUserHash("olduser", old, "old@example.com", true)
-			e.sync()
-			sivaHash := e.user(vtSiva).Password
+			e.AddUserHash("olduser", old, "old@example.com", true)
+			e.Sync()
+			sivaHash := e.User(sjt.Siva).Password
 
 			if on {
 				// A wrong password never re-hashes.
-				res := e.serve(ObtainPair, vtJSON(vtObj("username", "olduser", "password", "wrong")))
-				res.want(t, "wrong password", http.StatusUnauthorized, vtBodyNoActiveAccount)
-				if got := e.user("olduser").Password; got != old {
+				res := e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", "olduser", "password", "wrong")))
+				res.Want(t, "wrong password", http.StatusUnauthorized, sjt.BodyNoActiveAccount)
+				if got := e.User("olduser").Password; got != old {
 					t.Errorf("a refused login rewrote the hash: %s", got)
 				}
-				e.hashCount()
+				e.HashCount()
 			}
 
-			res := e.serve(ObtainPair, vtJSON(vtObj("username", "olduser", "password", pw)))
+			res := e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", "olduser", "password", pw)))
 			if res.Code != http.StatusOK {
 				t.Fatalf("login: %d %s", res.Code, res.Body)
 			}
-			got := e.user("olduser").Password
+			got := e.User("olduser").Password
 			wantHashes := int64(1)
 			if on {
 				wantHashes = 2 // the check, then the new hash
 			}
-			if n := e.hashCount(); n != wantHashes {
+			if n := e.HashCount(); n != wantHashes {
 				t.Errorf("%d hash computations, want %d", n, wantHashes)
 			}
 			if on {
@@ -332,8 +255,8 @@ func TestObtainRehash(t *testing.T) {
 				t.Errorf("the hash was rewritten with RehashPasswords off: %s", got)
 			}
 			// An up-to-date hash is never rewritten.
-			e.login(vtSiva, vtSivaPassword)
-			if e.user(vtSiva).Password != sivaHash {
+			e.login(sjt.Siva, sjt.SivaPassword)
+			if e.User(sjt.Siva).Password != sivaHash {
 				t.Error("an up-to-date hash was rewritten")
 			}
 		})
@@ -345,14 +268,14 @@ func TestObtainRehash(t *testing.T) {
 // login at once.
 func TestObtainLearnsUser(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	u := e.addUser("late", "late-pass-123", "late@example.com", true)
-	if _, ok := e.users.Lookup(u.ID); ok {
+	u := e.AddUser("late", "late-pass-123", "late@example.com", true)
+	if _, ok := e.Users.Lookup(u.ID); ok {
 		t.Fatal("the index already knows the user")
 	}
 	_, access := e.login("late", "late-pass-123")
-	res := e.serve(Users, vtBearer(vtReq(http.MethodGet), access))
+	res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access))
 	if res.Code != http.StatusOK {
-		t.Errorf("users with the new user's token: %d %s", res.Code, res.Body)
+		t.Errorf("sessions with the new user's token: %d %s", res.Code, res.Body)
 	}
 }
 
@@ -360,45 +283,27 @@ func TestObtainLearnsUser(t *testing.T) {
 // the username, and refresh and the protected view accept them.
 func TestObtainByUsername(t *testing.T) {
 	e := newViewEnv(t, vtOptions{ByUsername: true, Settings: Settings{UserIDField: "username"}})
-	res := e.serve(ObtainPair, vtJSON(vtObj("username", vtSiva, "password", vtSivaPassword)))
+	res := e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", sjt.Siva, "password", sjt.SivaPassword)))
 	if res.Code != http.StatusOK {
 		t.Fatalf("obtain: %d %s", res.Code, res.Body)
 	}
-	refresh, access := checkPair(t, e, res.Body, e.clock.Now(), vtSiva)
-	checkOutstanding(t, e, refresh, access, e.user(vtSiva).ID, e.clock.Now())
-	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), access)); res.Code != http.StatusOK {
-		t.Errorf("users: %d %s", res.Code, res.Body)
+	refresh, access := sjt.CheckPair(t, e.Env, res.Body, e.Clock.Now(), sjt.Siva)
+	sjt.CheckOutstanding(t, e.Env, refresh, access, e.User(sjt.Siva).ID, e.Clock.Now())
+	if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access)); res.Code != http.StatusOK {
+		t.Errorf("sessions: %d %s", res.Code, res.Body)
 	}
-	res = e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
+	res = e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
 	if res.Code != http.StatusOK {
 		t.Fatalf("refresh: %d %s", res.Code, res.Body)
 	}
-	claims, _ := vtPayload(t, vtStrings(t, res.Body)["access"])
-	if claims["user_id"] != vtSiva {
+	claims, _ := sjt.Payload(t, sjt.Strings(t, res.Body)["access"])
+	if claims["user_id"] != sjt.Siva {
 		t.Errorf("refreshed access user_id = %#v", claims["user_id"])
 	}
-	// Register issues username tokens too, usable at once.
-	res = e.serve(Register, vtReg("anna", "anna@example.com", "Pw-1", "Pw-1"))
-	if res.Code != http.StatusCreated {
-		t.Fatalf("register: %d %s", res.Code, res.Body)
-	}
-	var reg struct {
-		Token struct{ Refresh, Access string }
-	}
-	if err := json.Unmarshal([]byte(res.Body), &reg); err != nil {
-		t.Fatal(err)
-	}
-	if claims, _ := vtPayload(t, reg.Token.Access); claims["user_id"] != "anna" {
-		t.Errorf("registered access user_id = %#v", claims["user_id"])
-	}
-	checkOutstanding(t, e, reg.Token.Refresh, reg.Token.Access, e.user("anna").ID, e.clock.Now())
-	if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), reg.Token.Access)); res.Code != http.StatusOK {
-		t.Errorf("users with the registered token: %d %s", res.Code, res.Body)
-	}
 	// A token naming an inactive or unknown user is refused by refresh.
-	for _, name := range []string{vtInactive, "nobody"} {
-		r, _ := e.pair(name)
-		e.serve(Refresh, vtJSON(vtObj("refresh", r.Token))).want(t, "refresh for "+name, http.StatusUnauthorized, vtBodyNoActiveForToken)
+	for _, name := range []string{sjt.Inactive, "nobody"} {
+		r, _ := e.Pair(name)
+		e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r.Token))).Want(t, "refresh for "+name, http.StatusUnauthorized, sjt.BodyNoActiveForToken)
 	}
 }
 
@@ -407,52 +312,52 @@ func TestObtainByUsername(t *testing.T) {
 // nothing, and the refresh token can be used again.
 func TestRefresh(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	refresh, access := e.login(vtSiva, vtSivaPassword)
-	rows, black := e.outstandingRows(), e.blacklistRows()
-	seen := map[string]bool{vtJTI(t, refresh): true, vtJTI(t, access): true}
+	refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
+	rows, black := e.OutstandingRows(), e.BlacklistRows()
+	seen := map[string]bool{sjt.JTI(t, refresh): true, sjt.JTI(t, access): true}
 	for i, req := range []func() *http.Request{
-		func() *http.Request { return vtJSON(vtObj("refresh", refresh)) },
-		func() *http.Request { return vtForm(url.Values{"refresh": {refresh}}) },
-		func() *http.Request { return vtMultipart(t, "refresh", refresh) },
+		func() *http.Request { return sjt.JSON(sjt.Obj("refresh", refresh)) },
+		func() *http.Request { return sjt.Form(url.Values{"refresh": {refresh}}) },
+		func() *http.Request { return sjt.Multipart(t, "refresh", refresh) },
 	} {
-		now := e.clock.Advance(100 * time.Second)
+		now := e.Clock.Advance(100 * time.Second)
 		res := e.serve(Refresh, req())
 		if res.Code != http.StatusOK {
 			t.Fatalf("refresh %d: %d %s", i, res.Code, res.Body)
 		}
-		if keys := vtKeys(t, res.Body); fmt.Sprint(keys) != "[access]" {
+		if keys := sjt.Keys(t, res.Body); fmt.Sprint(keys) != "[access]" {
 			t.Errorf("keys %v, want [access]", keys)
 		}
 		if res.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("Cache-Control = %q", res.Header.Get("Cache-Control"))
 		}
-		na := vtStrings(t, res.Body)["access"]
-		claims, order := vtPayload(t, na)
+		na := sjt.Strings(t, res.Body)["access"]
+		claims, order := sjt.Payload(t, na)
 		if fmt.Sprint(order) != "[token_type exp iat jti user_id]" {
 			t.Errorf("claims in order %v", order)
 		}
-		if iat := vtInt(t, claims, "iat"); iat != now.Unix() {
+		if iat := sjt.Int(t, claims, "iat"); iat != now.Unix() {
 			t.Errorf("iat of the refreshed access token = %d, want now %d (jwtgate does not copy the refresh token's)", iat, now.Unix())
 		}
-		if exp := vtInt(t, claims, "exp"); exp != now.Add(5*time.Minute).Unix() {
+		if exp := sjt.Int(t, claims, "exp"); exp != now.Add(5*time.Minute).Unix() {
 			t.Errorf("exp = %d, want now + 5m = %d", exp, now.Add(5*time.Minute).Unix())
 		}
-		if claims["token_type"] != "access" || claims["user_id"] != json.Number(fmt.Sprint(e.user(vtSiva).ID)) {
+		if claims["token_type"] != "access" || claims["user_id"] != json.Number(fmt.Sprint(e.User(sjt.Siva).ID)) {
 			t.Errorf("claims %v", claims)
 		}
 		jti, _ := claims["jti"].(string)
-		if !vtHexJTI.MatchString(jti) || seen[jti] {
+		if !sjt.HexJTI.MatchString(jti) || seen[jti] {
 			t.Errorf("jti %q is not new", jti)
 		}
 		seen[jti] = true
-		if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), na)); res.Code != http.StatusOK {
+		if res := e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), na)); res.Code != http.StatusOK {
 			t.Errorf("the refreshed access token on users: %d %s", res.Code, res.Body)
 		}
 	}
-	if e.outstandingRows() != rows || e.blacklistRows() != black {
+	if e.OutstandingRows() != rows || e.BlacklistRows() != black {
 		t.Error("refresh without rotation wrote token rows")
 	}
-	if n := e.hashCount(); n != 0 {
+	if n := e.HashCount(); n != 0 {
 		t.Errorf("refresh hashed %d passwords", n)
 	}
 }
@@ -464,57 +369,57 @@ func TestRefreshRotation(t *testing.T) {
 	for _, black := range []bool{false, true} {
 		t.Run(fmt.Sprint("BlacklistAfterRotation=", black), func(t *testing.T) {
 			e := newViewEnv(t, vtOptions{Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: black}})
-			refresh, _ := e.login(vtSiva, vtSivaPassword)
-			rows := e.outstandingRows()
-			now := e.clock.Advance(time.Hour)
-			res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
+			refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
+			rows := e.OutstandingRows()
+			now := e.Clock.Advance(time.Hour)
+			res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
 			if res.Code != http.StatusOK {
 				t.Fatalf("refresh: %d %s", res.Code, res.Body)
 			}
-			if !strings.HasPrefix(res.Body, `{"access":"`) || fmt.Sprint(vtKeys(t, res.Body)) != "[access refresh]" {
+			if !strings.HasPrefix(res.Body, `{"access":"`) || fmt.Sprint(sjt.Keys(t, res.Body)) != "[access refresh]" {
 				t.Errorf("body %s, want {\"access\":…,\"refresh\":…}", res.Body)
 			}
 			if res.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control = %q", res.Header.Get("Cache-Control"))
 			}
-			m := vtStrings(t, res.Body)
+			m := sjt.Strings(t, res.Body)
 			rotated := m["refresh"]
-			claims, order := vtPayload(t, rotated)
+			claims, order := sjt.Payload(t, rotated)
 			if fmt.Sprint(order) != "[token_type exp iat jti user_id]" || claims["token_type"] != "refresh" {
 				t.Errorf("rotated token claims %v in order %v", claims, order)
 			}
-			if vtJTI(t, rotated) == vtJTI(t, refresh) || !vtHexJTI.MatchString(vtJTI(t, rotated)) {
-				t.Errorf("rotated jti %q, old %q", vtJTI(t, rotated), vtJTI(t, refresh))
+			if sjt.JTI(t, rotated) == sjt.JTI(t, refresh) || !sjt.HexJTI.MatchString(sjt.JTI(t, rotated)) {
+				t.Errorf("rotated jti %q, old %q", sjt.JTI(t, rotated), sjt.JTI(t, refresh))
 			}
-			if iat, exp := vtInt(t, claims, "iat"), vtInt(t, claims, "exp"); iat != now.Unix() || exp != now.Add(24*time.Hour).Unix() {
+			if iat, exp := sjt.Int(t, claims, "iat"), sjt.Int(t, claims, "exp"); iat != now.Unix() || exp != now.Add(24*time.Hour).Unix() {
 				t.Errorf("rotated iat %d exp %d; want %d and %d", iat, exp, now.Unix(), now.Add(24*time.Hour).Unix())
 			}
-			if _, ok := e.outstanding(vtJTI(t, rotated)); ok {
+			if _, ok := e.Outstanding(sjt.JTI(t, rotated)); ok {
 				t.Error("the rotated token was recorded as outstanding")
 			}
 
 			// The old token again.
-			e.clock.Advance(time.Second)
-			res = e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
+			e.Clock.Advance(time.Second)
+			res = e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
 			if black {
-				res.want(t, "reusing the rotated-away token", http.StatusUnauthorized, vtBodyBlacklisted)
-				o, ok := e.outstanding(vtJTI(t, refresh))
+				res.Want(t, "reusing the rotated-away token", http.StatusUnauthorized, sjt.BodyBlacklisted)
+				o, ok := e.Outstanding(sjt.JTI(t, refresh))
 				if !ok || o.Black != 1 || o.Token != refresh {
 					t.Errorf("outstanding row of the old token %+v (found %v), want it blacklisted", o, ok)
 				}
-				e.serve(Verify, vtJSON(vtObj("token", refresh))).want(t, "verify of the old token", http.StatusBadRequest, vtBodyVerifyBlacklisted)
+				e.serve(Verify, sjt.JSON(sjt.Obj("token", refresh))).Want(t, "verify of the old token", http.StatusBadRequest, sjt.BodyVerifyBlacklisted)
 			} else {
 				if res.Code != http.StatusOK {
 					t.Errorf("reusing the old token without blacklisting: %d %s", res.Code, res.Body)
 				}
-				if e.outstandingRows() != rows || e.blacklistRows() != 0 {
+				if e.OutstandingRows() != rows || e.BlacklistRows() != 0 {
 					t.Error("rotation without blacklisting wrote token rows")
 				}
 			}
 			// The rotated token works, and rotates in turn.
-			e.clock.Advance(time.Second)
-			res = e.serve(Refresh, vtJSON(vtObj("refresh", rotated)))
-			if res.Code != http.StatusOK || fmt.Sprint(vtKeys(t, res.Body)) != "[access refresh]" {
+			e.Clock.Advance(time.Second)
+			res = e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", rotated)))
+			if res.Code != http.StatusOK || fmt.Sprint(sjt.Keys(t, res.Body)) != "[access refresh]" {
 				t.Errorf("refresh with the rotated token: %d %s", res.Code, res.Body)
 			}
 		})
@@ -525,14 +430,14 @@ func TestRefreshRotation(t *testing.T) {
 // alone changes nothing on refresh.
 func TestRefreshBlacklistWithoutRotation(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{BlacklistAfterRotation: true}})
-	refresh, _ := e.login(vtSiva, vtSivaPassword)
+	refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
 	for i := 0; i < 2; i++ {
-		res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
-		if res.Code != http.StatusOK || fmt.Sprint(vtKeys(t, res.Body)) != "[access]" {
+		res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
+		if res.Code != http.StatusOK || fmt.Sprint(sjt.Keys(t, res.Body)) != "[access]" {
 			t.Errorf("refresh %d: %d %s", i, res.Code, res.Body)
 		}
 	}
-	if n := e.blacklistRows(); n != 0 {
+	if n := e.BlacklistRows(); n != 0 {
 		t.Errorf("%d blacklist rows", n)
 	}
 }
@@ -542,10 +447,10 @@ func TestRefreshBlacklistWithoutRotation(t *testing.T) {
 // the token is blacklisted.
 func TestRefreshConcurrentRotation(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: true}})
-	refresh, _ := e.login(vtSiva, vtSivaPassword)
-	e.clock.Advance(time.Second)
+	refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
+	e.Clock.Advance(time.Second)
 	const n = 16
-	results := make([]vtResp, n)
+	results := make([]sjt.Resp, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -553,7 +458,7 @@ func TestRefreshConcurrentRotation(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = e.serveRaw(Refresh, vtJSON(vtObj("refresh", refresh)))
+			results[i] = e.serveRaw(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
 		}()
 	}
 	close(start)
@@ -563,7 +468,7 @@ func TestRefreshConcurrentRotation(t *testing.T) {
 		switch {
 		case r.Code == http.StatusOK:
 			ok++
-		case r.Code == http.StatusUnauthorized && r.Body == vtBodyBlacklisted:
+		case r.Code == http.StatusUnauthorized && r.Body == sjt.BodyBlacklisted:
 		default:
 			t.Errorf("unexpected answer %d %s", r.Code, r.Body)
 		}
@@ -571,10 +476,10 @@ func TestRefreshConcurrentRotation(t *testing.T) {
 	if ok != 1 {
 		t.Errorf("%d of %d concurrent refreshes succeeded, want exactly 1", ok, n)
 	}
-	if calls := e.viewCalls(); len(calls) != n {
+	if calls := e.ViewCalls(); len(calls) != n {
 		t.Errorf("%d Hooks.View calls for %d requests", len(calls), n)
 	}
-	if n := e.blacklistRows(); n != 1 {
+	if n := e.BlacklistRows(); n != 1 {
 		t.Errorf("%d blacklist rows, want 1", n)
 	}
 }
@@ -584,45 +489,45 @@ func TestRefreshConcurrentRotation(t *testing.T) {
 // (simplejwt: HTML 500).
 func TestRefreshRefused(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: true}})
-	refresh, access := e.login(vtSiva, vtSivaPassword)
-	now := e.clock.Now().Unix()
-	id := e.user(vtSiva).ID
-	payload := func(format string) string { return vtSign(vtKey, fmt.Sprintf(format, now+3600, now, id)) }
+	refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
+	now := e.Clock.Now().Unix()
+	id := e.User(sjt.Siva).ID
+	payload := func(format string) string { return sjt.Sign(sjt.Key, fmt.Sprintf(format, now+3600, now, id)) }
 	segs := strings.Split(refresh, ".")
 	for _, c := range []struct {
 		name, tok, body string
 	}{
-		{"access token", access, vtBodyWrongType},
-		{"sliding token", payload(`{"token_type":"sliding","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":%d}`), vtBodyWrongType},
-		{"no jti", payload(`{"token_type":"refresh","exp":%d,"iat":%d,"user_id":%d}`), vtBodyNoID},
-		{"no type", payload(`{"exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdee","user_id":%d}`), vtBodyNoType},
-		{"no exp", vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","iat":%d,"jti":"0123456789abcdef0123456789abcded","user_id":%d}`, now, id)), vtBodyNoExp},
-		{"expired", vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdec","user_id":%d}`, now, now-10, id)), vtBodyInvalid},
-		{"iat in the future", vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdeb","user_id":%d}`, now+3600, now+60, id)), vtBodyInvalid},
-		{"wrong key", vtSign(vtKey+"x", fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdea","user_id":%d}`, now+3600, now, id)), vtBodyInvalid},
-		{"tampered signature", segs[0] + "." + segs[1] + "." + strings.Repeat("A", len(segs[2])), vtBodyInvalid},
-		{"garbage", "garbage", vtBodyInvalid},
+		{"access token", access, sjt.BodyWrongType},
+		{"sliding token", payload(`{"token_type":"sliding","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":%d}`), sjt.BodyWrongType},
+		{"no jti", payload(`{"token_type":"refresh","exp":%d,"iat":%d,"user_id":%d}`), sjt.BodyNoID},
+		{"no type", payload(`{"exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdee","user_id":%d}`), sjt.BodyNoType},
+		{"no exp", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","iat":%d,"jti":"0123456789abcdef0123456789abcded","user_id":%d}`, now, id)), sjt.BodyNoExp},
+		{"expired", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdec","user_id":%d}`, now, now-10, id)), sjt.BodyInvalid},
+		{"iat in the future", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdeb","user_id":%d}`, now+3600, now+60, id)), sjt.BodyInvalid},
+		{"wrong key", sjt.Sign(sjt.Key+"x", fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdea","user_id":%d}`, now+3600, now, id)), sjt.BodyInvalid},
+		{"tampered signature", segs[0] + "." + segs[1] + "." + strings.Repeat("A", len(segs[2])), sjt.BodyInvalid},
+		{"garbage", "garbage", sjt.BodyInvalid},
 	} {
-		res := e.serve(Refresh, vtJSON(vtObj("refresh", c.tok)))
-		res.want(t, c.name, http.StatusUnauthorized, c.body)
+		res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", c.tok)))
+		res.Want(t, c.name, http.StatusUnauthorized, c.body)
 		if res.Header.Get("Cache-Control") != "" {
 			t.Errorf("%s: Cache-Control on a refusal", c.name)
 		}
 	}
-	e.serve(Refresh, vtJSON(`{}`)).want(t, "missing", http.StatusBadRequest, `{"refresh":["This field is required."]}`)
-	e.serve(Refresh, vtJSON(`{"refresh":" "}`)).want(t, "blank", http.StatusBadRequest, `{"refresh":["This field may not be blank."]}`)
-	e.serve(Refresh, vtJSON(`{"refresh":null}`)).want(t, "null", http.StatusBadRequest, `{"refresh":["This field may not be null."]}`)
-	if n := e.blacklistRows(); n != 0 {
+	e.serve(Refresh, sjt.JSON(`{}`)).Want(t, "missing", http.StatusBadRequest, `{"refresh":["This field is required."]}`)
+	e.serve(Refresh, sjt.JSON(`{"refresh":" "}`)).Want(t, "blank", http.StatusBadRequest, `{"refresh":["This field may not be blank."]}`)
+	e.serve(Refresh, sjt.JSON(`{"refresh":null}`)).Want(t, "null", http.StatusBadRequest, `{"refresh":["This field may not be null."]}`)
+	if n := e.BlacklistRows(); n != 0 {
 		t.Errorf("refused refreshes blacklisted %d tokens", n)
 	}
 	// The Authorization header is ignored, even when broken.
-	r := vtJSON(vtObj("refresh", refresh))
+	r := sjt.JSON(sjt.Obj("refresh", refresh))
 	r.Header.Set("Authorization", "Bearer")
 	if res := e.serve(Refresh, r); res.Code != http.StatusOK {
 		t.Errorf("refresh with a broken Authorization header: %d %s", res.Code, res.Body)
 	}
-	if n := e.logs.Len(); n != 0 {
-		t.Errorf("refused tokens were logged: %q", vtLogText(e.logs))
+	if n := e.Logs.Len(); n != 0 {
+		t.Errorf("refused tokens were logged: %q", sjt.LogText(e.Logs))
 	}
 }
 
@@ -632,42 +537,42 @@ func TestRefreshRefused(t *testing.T) {
 func TestRefreshInactiveOrDeletedUser(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Watch: true, Settings: Settings{RotateRefreshTokens: true, BlacklistAfterRotation: true}})
 	ctx := context.Background()
-	u := e.addUser("anna", "anna-pass-123", "anna@example.com", true)
-	e.waitIndex(u.ID, "created", func(_ store.UserState, found bool) bool { return found })
+	u := e.AddUser("anna", "anna-pass-123", "anna@example.com", true)
+	e.WaitIndex(u.ID, "created", func(_ store.UserState, found bool) bool { return found })
 	refresh, _ := e.login("anna", "anna-pass-123")
 
-	if err := e.store.SetActive(ctx, u.ID, false); err != nil {
+	if err := e.Store.SetActive(ctx, u.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	e.waitIndex(u.ID, "deactivated", func(st store.UserState, found bool) bool { return found && !st.IsActive })
-	e.serve(Refresh, vtJSON(vtObj("refresh", refresh))).want(t, "inactive user", http.StatusUnauthorized, vtBodyNoActiveForToken)
-	if n := e.blacklistRows(); n != 0 {
+	e.WaitIndex(u.ID, "deactivated", func(st store.UserState, found bool) bool { return found && !st.IsActive })
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh))).Want(t, "inactive user", http.StatusUnauthorized, sjt.BodyNoActiveForToken)
+	if n := e.BlacklistRows(); n != 0 {
 		t.Errorf("refusing the token blacklisted it (%d rows)", n)
 	}
 
-	if err := e.store.SetActive(ctx, u.ID, true); err != nil {
+	if err := e.Store.SetActive(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	e.waitIndex(u.ID, "reactivated", func(st store.UserState, found bool) bool { return found && st.IsActive })
-	res := e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
+	e.WaitIndex(u.ID, "reactivated", func(st store.UserState, found bool) bool { return found && st.IsActive })
+	res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
 	if res.Code != http.StatusOK {
 		t.Fatalf("refresh after reactivation: %d %s", res.Code, res.Body)
 	}
-	rotated := vtStrings(t, res.Body)["refresh"]
+	rotated := sjt.Strings(t, res.Body)["refresh"]
 
-	if err := e.store.DeleteUser(ctx, u.ID); err != nil {
+	if err := e.Store.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.waitIndex(u.ID, "deleted", func(_ store.UserState, found bool) bool { return !found })
-	e.serve(Refresh, vtJSON(vtObj("refresh", rotated))).want(t, "deleted user", http.StatusUnauthorized, vtBodyNoActiveForToken)
+	e.WaitIndex(u.ID, "deleted", func(_ store.UserState, found bool) bool { return !found })
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", rotated))).Want(t, "deleted user", http.StatusUnauthorized, sjt.BodyNoActiveForToken)
 
 	// A user that never existed, and a user id that is not one.
-	r, _ := e.pair(int64(9999))
-	e.serve(Refresh, vtJSON(vtObj("refresh", r.Token))).want(t, "unknown user", http.StatusUnauthorized, vtBodyNoActiveForToken)
-	now := e.clock.Now().Unix()
-	bad := vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":"abc"}`, now+60, now))
-	e.serve(Refresh, vtJSON(vtObj("refresh", bad))).want(t, "non-numeric user id", http.StatusUnauthorized, vtBodyNoActiveForToken)
-	if n := e.blacklistRows(); n != 1 { // the one successful rotation
+	r, _ := e.Pair(int64(9999))
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r.Token))).Want(t, "unknown user", http.StatusUnauthorized, sjt.BodyNoActiveForToken)
+	now := e.Clock.Now().Unix()
+	bad := sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":"abc"}`, now+60, now))
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", bad))).Want(t, "non-numeric user id", http.StatusUnauthorized, sjt.BodyNoActiveForToken)
+	if n := e.BlacklistRows(); n != 1 { // the one successful rotation
 		t.Errorf("%d blacklist rows, want 1", n)
 	}
 }
@@ -676,9 +581,9 @@ func TestRefreshInactiveOrDeletedUser(t *testing.T) {
 // cannot check the user and answers 503.
 func TestRefreshIndexNotLoaded(t *testing.T) {
 	e := newViewEnv(t, vtOptions{NoLoad: true})
-	r, _ := e.pair(e.user(vtSiva).ID)
-	res := e.serve(Refresh, vtJSON(vtObj("refresh", r.Token)))
-	res.want(t, "refresh", http.StatusServiceUnavailable, vtBodyUnavailable)
+	r, _ := e.Pair(e.User(sjt.Siva).ID)
+	res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", r.Token)))
+	res.Want(t, "refresh", http.StatusServiceUnavailable, sjt.BodyUnavailable)
 	if got := res.Header.Get("Retry-After"); got != "5" {
 		t.Errorf("Retry-After = %q, want 5", got)
 	}
@@ -690,46 +595,46 @@ func TestVerify(t *testing.T) {
 	for _, black := range []bool{false, true} {
 		t.Run(fmt.Sprint("BlacklistAfterRotation=", black), func(t *testing.T) {
 			e := newViewEnv(t, vtOptions{Settings: Settings{BlacklistAfterRotation: black}})
-			refresh, access := e.login(vtSiva, vtSivaPassword)
-			now := e.clock.Now().Unix()
-			ghost, _ := e.pair(int64(9999))
+			refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
+			now := e.Clock.Now().Unix()
+			ghost, _ := e.Pair(int64(9999))
 			for name, tok := range map[string]string{
 				"access":              access,
 				"refresh":             refresh,
-				"no type":             vtSign(vtKey, fmt.Sprintf(`{"exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now+60)),
-				"unknown type":        vtSign(vtKey, fmt.Sprintf(`{"token_type":"sliding","exp":%d,"jti":"0123456789abcdef0123456789abcdef"}`, now+60)),
+				"no type":             sjt.Sign(sjt.Key, fmt.Sprintf(`{"exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now+60)),
+				"unknown type":        sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"sliding","exp":%d,"jti":"0123456789abcdef0123456789abcdef"}`, now+60)),
 				"user does not exist": ghost.Token,
 			} {
-				e.serve(Verify, vtJSON(vtObj("token", tok))).want(t, name, http.StatusOK, `{}`)
+				e.serve(Verify, sjt.JSON(sjt.Obj("token", tok))).Want(t, name, http.StatusOK, `{}`)
 			}
-			e.serve(Verify, vtForm(url.Values{"token": {access}})).want(t, "form", http.StatusOK, `{}`)
-			e.serve(Verify, vtMultipart(t, "token", refresh)).want(t, "multipart", http.StatusOK, `{}`)
+			e.serve(Verify, sjt.Form(url.Values{"token": {access}})).Want(t, "form", http.StatusOK, `{}`)
+			e.serve(Verify, sjt.Multipart(t, "token", refresh)).Want(t, "multipart", http.StatusOK, `{}`)
 
 			for _, c := range []struct{ name, tok, body string }{
-				{"no jti", vtSign(vtKey, fmt.Sprintf(`{"token_type":"access","exp":%d,"iat":%d,"user_id":1}`, now+60, now)), vtBodyNoID},
-				{"no exp", vtSign(vtKey, fmt.Sprintf(`{"token_type":"access","iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now)), vtBodyNoExp},
-				{"expired", vtSign(vtKey, fmt.Sprintf(`{"token_type":"access","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now)), vtBodyInvalid},
-				{"wrong key", vtSign(strings.Repeat("k", 40), fmt.Sprintf(`{"token_type":"access","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now+60)), vtBodyInvalid},
-				{"garbage", "a.b.c", vtBodyInvalid},
+				{"no jti", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"access","exp":%d,"iat":%d,"user_id":1}`, now+60, now)), sjt.BodyNoID},
+				{"no exp", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"access","iat":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now)), sjt.BodyNoExp},
+				{"expired", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"access","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now)), sjt.BodyInvalid},
+				{"wrong key", sjt.Sign(strings.Repeat("k", 40), fmt.Sprintf(`{"token_type":"access","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now+60)), sjt.BodyInvalid},
+				{"garbage", "a.b.c", sjt.BodyInvalid},
 			} {
-				e.serve(Verify, vtJSON(vtObj("token", c.tok))).want(t, c.name, http.StatusUnauthorized, c.body)
+				e.serve(Verify, sjt.JSON(sjt.Obj("token", c.tok))).Want(t, c.name, http.StatusUnauthorized, c.body)
 			}
-			e.serve(Verify, vtJSON(`{}`)).want(t, "missing", http.StatusBadRequest, `{"token":["This field is required."]}`)
-			e.serve(Verify, vtJSON(`{"token":""}`)).want(t, "blank", http.StatusBadRequest, `{"token":["This field may not be blank."]}`)
+			e.serve(Verify, sjt.JSON(`{}`)).Want(t, "missing", http.StatusBadRequest, `{"token":["This field is required."]}`)
+			e.serve(Verify, sjt.JSON(`{"token":""}`)).Want(t, "blank", http.StatusBadRequest, `{"token":["This field may not be blank."]}`)
 
 			// Log out, then verify the refresh token.
-			e.serve(Blacklist, vtJSON(vtObj("refresh", refresh))).want(t, "logout", http.StatusOK, `{}`)
-			res := e.serve(Verify, vtJSON(vtObj("token", refresh)))
+			e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh))).Want(t, "logout", http.StatusOK, `{}`)
+			res := e.serve(Verify, sjt.JSON(sjt.Obj("token", refresh)))
 			if black {
-				res.want(t, "verify of a blacklisted token", http.StatusBadRequest, vtBodyVerifyBlacklisted)
+				res.Want(t, "verify of a blacklisted token", http.StatusBadRequest, sjt.BodyVerifyBlacklisted)
 			} else {
-				res.want(t, "verify of a blacklisted token", http.StatusOK, `{}`)
+				res.Want(t, "verify of a blacklisted token", http.StatusOK, `{}`)
 			}
 			// The access token of the pair was never blacklisted.
-			e.serve(Verify, vtJSON(vtObj("token", access))).want(t, "access of the pair", http.StatusOK, `{}`)
+			e.serve(Verify, sjt.JSON(sjt.Obj("token", access))).Want(t, "access of the pair", http.StatusOK, `{}`)
 			// Once expired, a blacklisted token is reported expired.
-			e.clock.Advance(25 * time.Hour)
-			e.serve(Verify, vtJSON(vtObj("token", refresh))).want(t, "expired blacklisted", http.StatusUnauthorized, vtBodyInvalid)
+			e.Clock.Advance(25 * time.Hour)
+			e.serve(Verify, sjt.JSON(sjt.Obj("token", refresh))).Want(t, "expired blacklisted", http.StatusUnauthorized, sjt.BodyInvalid)
 		})
 	}
 }
@@ -739,70 +644,70 @@ func TestVerify(t *testing.T) {
 // refresh token never recorded is blacklisted all the same.
 func TestBlacklist(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	refresh, access := e.login(vtSiva, vtSivaPassword)
-	rows := e.outstandingRows()
-	e.clock.Advance(time.Minute)
-	e.serve(Blacklist, vtForm(url.Values{"refresh": {refresh}})).want(t, "logout", http.StatusOK, `{}`)
-	if e.outstandingRows() != rows {
+	refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
+	rows := e.OutstandingRows()
+	e.Clock.Advance(time.Minute)
+	e.serve(Blacklist, sjt.Form(url.Values{"refresh": {refresh}})).Want(t, "logout", http.StatusOK, `{}`)
+	if e.OutstandingRows() != rows {
 		t.Error("logout of a recorded token added an outstanding row")
 	}
-	if o, ok := e.outstanding(vtJTI(t, refresh)); !ok || o.Black != 1 || !o.UserID.Valid {
+	if o, ok := e.Outstanding(sjt.JTI(t, refresh)); !ok || o.Black != 1 || !o.UserID.Valid {
 		t.Errorf("outstanding row after logout %+v (found %v)", o, ok)
 	}
-	if n := e.count(`SELECT COUNT(*) FROM "token_blacklist_blacklistedtoken" WHERE "blacklisted_at" = ?`, vtDjangoTime(e.clock.Now())); n != 1 {
-		t.Errorf("no blacklist row at %s", vtDjangoTime(e.clock.Now()))
+	if n := e.Count(`SELECT COUNT(*) FROM "token_blacklist_blacklistedtoken" WHERE "blacklisted_at" = ?`, sjt.DjangoTime(e.Clock.Now())); n != 1 {
+		t.Errorf("no blacklist row at %s", sjt.DjangoTime(e.Clock.Now()))
 	}
-	e.serve(Blacklist, vtJSON(vtObj("refresh", refresh))).want(t, "second logout", http.StatusUnauthorized, vtBodyBlacklisted)
-	e.serve(Refresh, vtJSON(vtObj("refresh", refresh))).want(t, "refresh after logout", http.StatusUnauthorized, vtBodyBlacklisted)
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh))).Want(t, "second logout", http.StatusUnauthorized, sjt.BodyBlacklisted)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh))).Want(t, "refresh after logout", http.StatusUnauthorized, sjt.BodyBlacklisted)
 	// Logout ends the session: its access token too (docs/sessions.md).
-	e.serve(Users, vtBearer(vtReq(http.MethodGet), access)).want(t, "the access token after logout", http.StatusUnauthorized, vtBodyAccessBlacklisted)
-	e.serve(Blacklist, vtJSON(vtObj("refresh", access))).want(t, "access token", http.StatusUnauthorized, vtBodyWrongType)
+	e.serve(Sessions, sjt.Bearer(sjt.Req(http.MethodGet), access)).Want(t, "the access token after logout", http.StatusUnauthorized, sjt.BodyAccessBlacklisted)
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", access))).Want(t, "access token", http.StatusUnauthorized, sjt.BodyWrongType)
 
 	// A valid refresh token that was never recorded (issued by Django, or
 	// by another gateway) is blacklisted with a new row without user and
 	// creation time, as simplejwt's get_or_create leaves it.
-	ghost, _ := e.pair(e.user(vtSiva).ID)
-	e.serve(Blacklist, vtMultipart(t, "refresh", ghost.Token)).want(t, "logout of an unrecorded token", http.StatusOK, `{}`)
-	o, ok := e.outstanding(ghost.JTI)
+	ghost, _ := e.Pair(e.User(sjt.Siva).ID)
+	e.serve(Blacklist, sjt.Multipart(t, "refresh", ghost.Token)).Want(t, "logout of an unrecorded token", http.StatusOK, `{}`)
+	o, ok := e.Outstanding(ghost.JTI)
 	if !ok || o.Black != 1 || o.UserID.Valid || o.CreatedAt.Valid || o.Token != ghost.Token ||
-		o.ExpiresAt != vtDjangoTime(ghost.ExpiresAt) {
+		o.ExpiresAt != sjt.DjangoTime(ghost.ExpiresAt) {
 		t.Errorf("row of the unrecorded token %+v (found %v); want user_id and created_at NULL, blacklisted", o, ok)
 	}
-	e.serve(Refresh, vtJSON(vtObj("refresh", ghost.Token))).want(t, "refresh of it", http.StatusUnauthorized, vtBodyBlacklisted)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", ghost.Token))).Want(t, "refresh of it", http.StatusUnauthorized, sjt.BodyBlacklisted)
 
-	now := e.clock.Now().Unix()
-	e.serve(Blacklist, vtJSON(vtObj("refresh", vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"user_id":1}`, now+60, now))))).
-		want(t, "no jti", http.StatusUnauthorized, vtBodyNoID)
-	e.serve(Blacklist, vtJSON(vtObj("refresh", vtSign(vtKey, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now))))).
-		want(t, "expired", http.StatusUnauthorized, vtBodyInvalid)
-	e.serve(Blacklist, vtJSON(vtObj("refresh", "x.y.z"))).want(t, "garbage", http.StatusUnauthorized, vtBodyInvalid)
-	e.serve(Blacklist, vtJSON(`{}`)).want(t, "missing", http.StatusBadRequest, `{"refresh":["This field is required."]}`)
-	e.serve(Blacklist, vtJSON(`{"refresh":""}`)).want(t, "blank", http.StatusBadRequest, `{"refresh":["This field may not be blank."]}`)
+	now := e.Clock.Now().Unix()
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"iat":%d,"user_id":1}`, now+60, now))))).
+		Want(t, "no jti", http.StatusUnauthorized, sjt.BodyNoID)
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", sjt.Sign(sjt.Key, fmt.Sprintf(`{"token_type":"refresh","exp":%d,"jti":"0123456789abcdef0123456789abcdef","user_id":1}`, now))))).
+		Want(t, "expired", http.StatusUnauthorized, sjt.BodyInvalid)
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", "x.y.z"))).Want(t, "garbage", http.StatusUnauthorized, sjt.BodyInvalid)
+	e.serve(Blacklist, sjt.JSON(`{}`)).Want(t, "missing", http.StatusBadRequest, `{"refresh":["This field is required."]}`)
+	e.serve(Blacklist, sjt.JSON(`{"refresh":""}`)).Want(t, "blank", http.StatusBadRequest, `{"refresh":["This field may not be blank."]}`)
 }
 
 // TestBlacklistConcurrent: of concurrent logouts of one token exactly one
 // succeeds.
 func TestBlacklistConcurrent(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	refresh, _ := e.login(vtSiva, vtSivaPassword)
+	refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
 	const n = 8
-	codes := make([]vtResp, n)
+	codes := make([]sjt.Resp, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = e.serveRaw(Blacklist, vtJSON(vtObj("refresh", refresh)))
+			codes[i] = e.serveRaw(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh)))
 		}()
 	}
 	wg.Wait()
-	e.viewCalls()
+	e.ViewCalls()
 	ok := 0
 	for _, r := range codes {
 		switch {
 		case r.Code == http.StatusOK && r.Body == `{}`:
 			ok++
-		case r.Code == http.StatusUnauthorized && r.Body == vtBodyBlacklisted:
+		case r.Code == http.StatusUnauthorized && r.Body == sjt.BodyBlacklisted:
 		default:
 			t.Errorf("unexpected %d %s", r.Code, r.Body)
 		}
@@ -819,8 +724,6 @@ var vtMetadata = map[View]string{
 	Refresh:    `{"name":"Token Refresh","description":"Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"POST":{"refresh":{"type":"string","required":true,"read_only":false,"label":"Refresh"},"access":{"type":"string","required":false,"read_only":true,"label":"Access"}}}}`,
 	Verify:     `{"name":"Token Verify","description":"Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"POST":{"token":{"type":"string","required":true,"read_only":false,"label":"Token"}}}}`,
 	Blacklist:  "{\"name\":\"Token Blacklist\",\"description\":\"Takes a token and blacklists it. Must be used with the\\n`rest_framework_simplejwt.token_blacklist` app installed.\",\"renders\":[\"application/json\",\"text/html\"],\"parses\":[\"application/json\",\"application/x-www-form-urlencoded\",\"multipart/form-data\"],\"actions\":{\"POST\":{\"refresh\":{\"type\":\"string\",\"required\":true,\"read_only\":false,\"label\":\"Refresh\"}}}}",
-	Register:   `{"name":"Registration View","description":"","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`,
-	Users:      `{"name":"User List View","description":"","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`,
 	LogoutAll:  `{"name":"Logout All","description":"Ends every token of the authenticated user issued before now.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`,
 	Sessions:   `{"name":"Sessions","description":"Lists the authenticated user's live sessions; DELETE <id>/ ends one.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`,
 }
@@ -830,10 +733,10 @@ var vtMetadata = map[View]string{
 // one Hooks.View call per request (checked by serve).
 func TestViewsCommon(t *testing.T) {
 	e := newViewEnv(t, vtOptions{Settings: Settings{MaxBodyBytes: 1024}})
-	_, access := e.login(vtSiva, vtSivaPassword)
+	_, access := e.login(sjt.Siva, sjt.SivaPassword)
 	auth := func(v View, r *http.Request) *http.Request {
-		if v == Users || v == LogoutAll || v == Sessions {
-			return vtBearer(r, access)
+		if v == LogoutAll || v == Sessions {
+			return sjt.Bearer(r, access)
 		}
 		return r
 	}
@@ -842,75 +745,67 @@ func TestViewsCommon(t *testing.T) {
 	}
 	for _, v := range Views() {
 		t.Run(v.String(), func(t *testing.T) {
-			e.serve(v, auth(v, vtReq(http.MethodOptions))).want(t, "OPTIONS", http.StatusOK, vtMetadata[v])
+			e.serve(v, auth(v, sjt.Req(http.MethodOptions))).Want(t, "OPTIONS", http.StatusOK, vtMetadata[v])
 			// OPTIONS with a body and a Content-Type nobody parses: the
 			// body is not read.
-			r := vtWithBody(http.MethodOptions, "text/plain", "hello")
-			e.serve(v, auth(v, r)).want(t, "OPTIONS with a body", http.StatusOK, vtMetadata[v])
+			r := sjt.WithBody(http.MethodOptions, "text/plain", "hello")
+			e.serve(v, auth(v, r)).Want(t, "OPTIONS with a body", http.StatusOK, vtMetadata[v])
 
 			wrong := http.MethodGet
-			if v == Users || v == Sessions {
+			if v == Sessions {
 				wrong = http.MethodPut
 			}
-			e.serve(v, auth(v, vtReq(wrong))).want(t, wrong, http.StatusMethodNotAllowed, `{"detail":"Method \"`+wrong+`\" not allowed."}`)
-			e.serve(v, auth(v, vtReq("patch"))).want(t, "lower-case patch", http.StatusMethodNotAllowed, `{"detail":"Method \"PATCH\" not allowed."}`)
+			e.serve(v, auth(v, sjt.Req(wrong))).Want(t, wrong, http.StatusMethodNotAllowed, `{"detail":"Method \"`+wrong+`\" not allowed."}`)
+			e.serve(v, auth(v, sjt.Req("patch"))).Want(t, "lower-case patch", http.StatusMethodNotAllowed, `{"detail":"Method \"PATCH\" not allowed."}`)
 
-			if v == Users || v == LogoutAll || v == Sessions { // no body read
+			if v == LogoutAll || v == Sessions { // no body read
 				return
 			}
-			r = auth(v, vtJSON(`{}`))
+			r = auth(v, sjt.JSON(`{}`))
 			r.Header.Set("Accept", "application/xml")
-			e.serve(v, r).want(t, "Accept: application/xml", http.StatusNotAcceptable, `{"detail":"Could not satisfy the request Accept header."}`)
-			r = vtWithBody(http.MethodPost, "text/plain", "username=siva")
+			e.serve(v, r).Want(t, "Accept: application/xml", http.StatusNotAcceptable, `{"detail":"Could not satisfy the request Accept header."}`)
+			r = sjt.WithBody(http.MethodPost, "text/plain", "username=siva")
 			r.Header.Set("Accept", "application/xml")
-			e.serve(v, r).want(t, "406 before 415", http.StatusNotAcceptable, `{"detail":"Could not satisfy the request Accept header."}`)
+			e.serve(v, r).Want(t, "406 before 415", http.StatusNotAcceptable, `{"detail":"Could not satisfy the request Accept header."}`)
 			for _, accept := range []string{"*/*", "application/json", "text/html;q=0.5, application/json", "text/html"} {
-				r = vtJSON(`[]`)
+				r = sjt.JSON(`[]`)
 				r.Header.Set("Accept", accept)
-				e.serve(v, r).want(t, "Accept: "+accept, http.StatusBadRequest, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`)
+				e.serve(v, r).Want(t, "Accept: "+accept, http.StatusBadRequest, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`)
 			}
 
-			e.serve(v, vtWithBody(http.MethodPost, "text/plain", "x")).want(t, "text/plain", http.StatusUnsupportedMediaType, `{"detail":"Unsupported media type \"text/plain\" in request."}`)
-			e.serve(v, vtWithBody(http.MethodPost, "", "x")).want(t, "no Content-Type", http.StatusUnsupportedMediaType, `{"detail":"Unsupported media type \"\" in request."}`)
-			e.serve(v, vtJSON(`{"username": }`)).want(t, "malformed JSON", http.StatusBadRequest, `{"detail":"JSON parse error - Expecting value: line 1 column 14 (char 13)"}`)
+			e.serve(v, sjt.WithBody(http.MethodPost, "text/plain", "x")).Want(t, "text/plain", http.StatusUnsupportedMediaType, `{"detail":"Unsupported media type \"text/plain\" in request."}`)
+			e.serve(v, sjt.WithBody(http.MethodPost, "", "x")).Want(t, "no Content-Type", http.StatusUnsupportedMediaType, `{"detail":"Unsupported media type \"\" in request."}`)
+			e.serve(v, sjt.JSON(`{"username": }`)).Want(t, "malformed JSON", http.StatusBadRequest, `{"detail":"JSON parse error - Expecting value: line 1 column 14 (char 13)"}`)
 
 			big := `{"pad":"` + strings.Repeat("x", 2000) + `"}`
-			e.serve(v, vtJSON(big)).want(t, "large body", http.StatusRequestEntityTooLarge, `{"detail":"Request body exceeds the limit of 1024 bytes."}`)
-			r = vtWithBody(http.MethodPost, "application/json", "")
-			r.Body = io.NopCloser(vtChunked{strings.NewReader(big)})
+			e.serve(v, sjt.JSON(big)).Want(t, "large body", http.StatusRequestEntityTooLarge, `{"detail":"Request body exceeds the limit of 1024 bytes."}`)
+			r = sjt.WithBody(http.MethodPost, "application/json", "")
+			r.Body = io.NopCloser(sjt.Chunked{Reader: strings.NewReader(big)})
 			r.ContentLength = -1
-			e.serve(v, r).want(t, "large chunked body", http.StatusRequestEntityTooLarge, `{"detail":"Request body exceeds the limit of 1024 bytes."}`)
+			e.serve(v, r).Want(t, "large chunked body", http.StatusRequestEntityTooLarge, `{"detail":"Request body exceeds the limit of 1024 bytes."}`)
 		})
 	}
-	if n := e.hashCount(); n != 0 {
+	if n := e.HashCount(); n != 0 {
 		t.Errorf("%d hash computations", n)
 	}
-	if f := e.loginFailures(); len(f) != 0 {
+	if f := e.LoginFailures(); len(f) != 0 {
 		t.Errorf("LoginFailed %q", f)
 	}
 	// An unknown view is a 404, and not a view call.
 	w := httptest.NewRecorder()
-	e.svc.ServeView(View(99), w, vtReq(http.MethodGet))
+	e.svc.ServeView(View(99), w, sjt.Req(http.MethodGet))
 	if w.Code != http.StatusNotFound || w.Body.String() != `{"detail":"Not found."}` {
 		t.Errorf("unknown view: %d %s", w.Code, w.Body.String())
 	}
-	if c := e.viewCalls(); len(c) != 0 {
+	if c := e.ViewCalls(); len(c) != 0 {
 		t.Errorf("Hooks.View %v for an unknown view", c)
 	}
 }
 
 // TestViewNames: the configuration names of the views.
 func TestViewNames(t *testing.T) {
-	for _, v := range Views() {
-		if got, ok := ParseView(v.String()); !ok || got != v {
-			t.Errorf("ParseView(%q) = %v, %v", v.String(), got, ok)
-		}
-	}
-	if fmt.Sprint(Views()) != "[obtain refresh verify blacklist register users logout_all sessions]" {
+	if fmt.Sprint(Views()) != "[obtain refresh verify blacklist logout_all sessions]" {
 		t.Errorf("Views() = %v", Views())
-	}
-	if _, ok := ParseView("login"); ok {
-		t.Error("ParseView(login) succeeded")
 	}
 	if View(99).String() != "unknown" {
 		t.Errorf("View(99) = %q", View(99).String())
@@ -921,7 +816,7 @@ func TestViewNames(t *testing.T) {
 // fills in the defaults.
 func TestNewServiceChecks(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	base := Config{Codec: e.codec, Store: e.store, Passwords: e.pw, Users: e.users, Auth: e.auth}
+	base := Config{Codec: e.Codec, Store: e.Store, Passwords: e.PW, Users: e.Users, Auth: e.auth}
 	for name, mod := range map[string]func(*Config){
 		"no codec":     func(c *Config) { c.Codec = nil },
 		"no store":     func(c *Config) { c.Store = nil },
@@ -947,8 +842,8 @@ func TestNewServiceChecks(t *testing.T) {
 	}
 	// Without hooks, logger and clock the views still work.
 	w := httptest.NewRecorder()
-	s.ServeView(ObtainPair, w, vtJSON(vtObj("username", vtSiva, "password", "wrong")))
-	if w.Code != http.StatusUnauthorized || w.Body.String() != vtBodyNoActiveAccount {
+	s.ServeView(ObtainPair, w, sjt.JSON(sjt.Obj("username", sjt.Siva, "password", "wrong")))
+	if w.Code != http.StatusUnauthorized || w.Body.String() != sjt.BodyNoActiveAccount {
 		t.Errorf("obtain without hooks: %d %s", w.Code, w.Body.String())
 	}
 }
@@ -957,15 +852,14 @@ func TestNewServiceChecks(t *testing.T) {
 // once per request (serve checks each call).
 func TestHooksView(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	refresh, access := e.login(vtSiva, vtSivaPassword)
-	e.serve(Refresh, vtJSON(vtObj("refresh", refresh)))
-	e.serve(Verify, vtJSON(vtObj("token", access)))
-	e.serve(Users, vtReq(http.MethodGet))
-	e.serve(Register, vtJSON(`{"username":"anna","email":"anna@example.com","password":"x","password2":"x"}`))
-	e.serve(Register, vtJSON(`{}`))
-	e.serve(ObtainPair, vtReq(http.MethodGet))
-	e.serve(Blacklist, vtJSON(vtObj("refresh", refresh)))
-	e.serve(Blacklist, vtJSON(vtObj("refresh", refresh)))
-	e.store.Close()
-	e.serve(ObtainPair, vtJSON(vtObj("username", vtSiva, "password", vtSivaPassword)))
+	refresh, access := e.login(sjt.Siva, sjt.SivaPassword)
+	e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", refresh)))
+	e.serve(Verify, sjt.JSON(sjt.Obj("token", access)))
+	e.serve(Sessions, sjt.Req(http.MethodGet))
+	e.serve(ObtainPair, sjt.JSON(`{}`))
+	e.serve(ObtainPair, sjt.Req(http.MethodGet))
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh)))
+	e.serve(Blacklist, sjt.JSON(sjt.Obj("refresh", refresh)))
+	e.Store.Close()
+	e.serve(ObtainPair, sjt.JSON(sjt.Obj("username", sjt.Siva, "password", sjt.SivaPassword)))
 }

@@ -1,18 +1,11 @@
-package simplejwt
-
-// This file is the seed tutorial's userprofiles app: its register and users
-// views, and what only they use (the RegistrationSerializer's field rules,
-// the users list rendering). simplejwt's own views never call into it; the
-// dispatch in views.go and the View values Register and Users are its only
-// links to the rest of the package. Django's username rules, which the
-// command line shares, are in username.go.
+package userprofiles
 
 import (
 	"errors"
 	"net"
 	"net/http"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -21,6 +14,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/drf"
 	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/simplejwt"
 	"github.com/jwtgate/jwtgate/store"
 )
 
@@ -68,13 +62,13 @@ func validEmailDomain(d string) bool {
 }
 
 type registerBody struct {
-	Response string   `json:"response"`
-	Username string   `json:"username"`
-	Email    string   `json:"email"`
-	Token    pairBody `json:"token"`
+	Response string         `json:"response"`
+	Username string         `json:"username"`
+	Email    string         `json:"email"`
+	Token    simplejwt.Pair `json:"token"`
 }
 
-// register is the tutorial's RegistrationSerializer and registration_view,
+// serveRegister is the tutorial's RegistrationSerializer and registration_view,
 // with the fixes of docs/simplejwt.md, "Deviations": field errors are 400 (not
 // 201), a missing email is a field error (not a 500), the username is
 // NFKC-normalized before it is validated and stored (as Django's forms and
@@ -87,17 +81,18 @@ type registerBody struct {
 // counts toward the client's registration limit and hash budget. (Field
 // errors, which answer without hashing, are not counted: they reveal
 // whether a username is taken, which the register view does anyway.)
-func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
-	release, e := s.admit(r)
+func (v *views) serveRegister(w http.ResponseWriter, r *http.Request, data drf.Data) *drf.Error {
+	s := v.Service
+	release, e := s.Admit(r)
 	if e != nil {
 		return e
 	}
 	defer release()
-	ctx, cancel := s.dbContext(r)
+	ctx, cancel := s.DBContext(r)
 	defer cancel()
 	var dbErr error
 	unique := func(name string) string {
-		_, err := s.store.UserByUsername(ctx, name)
+		_, err := v.Store.UserByUsername(ctx, name)
 		switch {
 		case err == nil:
 			return msgUsernameTaken
@@ -107,7 +102,7 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 		return ""
 	}
 	fields := []drf.CharField{
-		{Name: "username", MaxLength: 150, Normalize: NormalizeUsername, Validators: []func(string) string{ValidUsername, unique}},
+		{Name: "username", MaxLength: 150, Normalize: simplejwt.NormalizeUsername, Validators: []func(string) string{simplejwt.ValidUsername, unique}},
 		// DRF's EmailField appends its EmailValidator after CharField's
 		// own checks, so its message comes after theirs.
 		{Name: "email", AllowBlank: true, MaxLength: 254, ValidatorsAfter: []func(string) string{validEmail}},
@@ -116,9 +111,9 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 	}
 	vals, errs := drf.ValidateChars(data, fields...)
 	if dbErr != nil {
-		return s.dbFault(Register, "username exists", dbErr)
+		return s.DBFault(&v.register, "username exists", dbErr)
 	}
-	if s.set.ValidatePasswords && fieldValid(errs, "password") {
+	if v.ValidatePasswords && (errs.Empty() || len(errs.Messages("password")) == 0) {
 		// validate_password runs on a password that passed its field
 		// checks, and its messages become the field's errors.
 		attrs := password.UserAttributes{Username: vals[0], Email: vals[1]}
@@ -136,34 +131,34 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 	if pw != pw2 {
 		return errorBody(`{"error":"P1 and P2 should be same!"}`)
 	}
-	if s.throttle != nil {
-		d, err := s.throttle.Register(ctx, s.clientIP(r), s.now())
+	if v.Throttle != nil {
+		d, err := v.Throttle.Register(ctx, s.ClientIP(r), v.Now())
 		if err != nil {
-			return s.dbFault(Register, "register throttle", err)
+			return s.DBFault(&v.register, "register throttle", err)
 		}
 		if d.Wait > 0 {
-			if s.hooks.RegisterThrottled != nil {
-				s.hooks.RegisterThrottled(r, d)
+			if v.OnThrottled != nil {
+				v.OnThrottled(r, d)
 			}
-			return Throttled(d.Wait)
+			return simplejwt.Throttled(d.Wait)
 		}
 	}
 	cancel()
 	var enc string
 	var err error
-	if e := s.hash(r.Context(), r, func() { enc, err = s.passwords.Encode(pw) }); e != nil {
+	if e := s.Hash(r.Context(), r, func() { enc, err = v.Passwords.Encode(pw) }); e != nil {
 		return e
 	}
-	ctx, cancel = s.dbContext(r)
+	ctx, cancel = s.DBContext(r)
 	defer cancel()
 	if err != nil {
-		s.log.Error("hashing password", zap.Error(err))
+		v.Logger.Error("hashing password", zap.Error(err))
 		return drf.Detail(http.StatusInternalServerError, "A server error occurred.")
 	}
-	now := s.now().UTC()
-	u, err := s.store.CreateUser(ctx, store.User{
+	now := v.Now().UTC()
+	u, err := v.Store.CreateUser(ctx, store.User{
 		Password: enc, Username: username, Email: email, IsActive: true, DateJoined: now,
-	}, store.CreateUserOptions{UniqueEmail: true, IgnoreCase: !s.set.RegisterCaseSensitive})
+	}, store.CreateUserOptions{UniqueEmail: true, IgnoreCase: !v.CaseSensitive})
 	switch {
 	case errors.Is(err, store.ErrEmailTaken):
 		return errorBody(`{"error":"Email already exists!"}`)
@@ -172,20 +167,15 @@ func (s *Service) register(w http.ResponseWriter, r *http.Request, data drf.Data
 		errs.Add("username", msgUsernameTaken)
 		return drf.FieldErrors(&errs)
 	case err != nil:
-		return s.dbFault(Register, "create user", err)
+		return s.DBFault(&v.register, "create user", err)
 	}
-	pair, e := s.forUser(ctx, r, Register, u, now)
+	pair, e := s.IssuePair(ctx, r, &v.register, u, now)
 	if e != nil {
 		return e
 	}
-	return writeTokens(w, http.StatusCreated, registerBody{
+	return simplejwt.WriteTokens(w, http.StatusCreated, registerBody{
 		Response: "Registration Successfully !!!", Username: u.Username, Email: u.Email, Token: pair,
 	})
-}
-
-// fieldValid reports whether errs has no message for the field.
-func fieldValid(errs *drf.Errors, field string) bool {
-	return errs.Empty() || len(errs.Messages(field)) == 0
 }
 
 func errorBody(body string) *drf.Error {
@@ -198,7 +188,7 @@ func errorBody(body string) *drf.Error {
 func reorder(errs *drf.Errors, order ...string) *drf.Errors {
 	var out drf.Errors
 	for _, f := range errs.Fields() {
-		if !contains(order, f) {
+		if !slices.Contains(order, f) {
 			for _, m := range errs.Messages(f) {
 				out.Add(f, m)
 			}
@@ -210,76 +200,4 @@ func reorder(errs *drf.Errors, order ...string) *drf.Errors {
 		}
 	}
 	return &out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// usersPageSize is how many users listUsers reads per query: the view
-// holds one page in memory, never the table.
-var usersPageSize = 500
-
-// listUsers is the tutorial's user_list_view: every user's id, username
-// and email, as a JSON array ordered by id. It reads the table a page at a
-// time (UsersAfter: those three columns, never a password hash) and streams
-// the array; a list of one page is sent whole, with its length. A database
-// fault on the first page is a 503; on a later one the response is
-// aborted, so a client never receives a well-formed partial list.
-func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) *drf.Error {
-	ctx, cancel := s.dbContext(r)
-	page, err := s.store.UsersAfter(ctx, 0, usersPageSize)
-	cancel()
-	if err != nil {
-		return s.dbFault(Users, "list users", err)
-	}
-	sep := byte('[')
-	buf := appendUsers(make([]byte, 0, 64*len(page)+2), &sep, page)
-	if len(page) < usersPageSize {
-		if len(page) == 0 {
-			buf = append(buf, '[')
-		}
-		drf.WriteBody(w, http.StatusOK, append(buf, ']'))
-		return nil
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	for len(page) == usersPageSize {
-		if _, err := w.Write(buf); err != nil {
-			return nil // the client went away
-		}
-		ctx, cancel := s.dbContext(r)
-		page, err = s.store.UsersAfter(ctx, page[len(page)-1].ID, usersPageSize)
-		cancel()
-		if err != nil {
-			s.log.Error("list users: aborting the response", zap.Error(err))
-			panic(http.ErrAbortHandler)
-		}
-		buf = appendUsers(buf[:0], &sep, page)
-	}
-	_, _ = w.Write(append(buf, ']'))
-	return nil
-}
-
-// appendUsers appends the users as DRF renders them, each preceded by
-// *sep, which becomes "," after the first: start with '[' for the array's
-// opening.
-func appendUsers(b []byte, sep *byte, page []store.UserSummary) []byte {
-	for _, u := range page {
-		b = append(b, *sep)
-		*sep = ','
-		b = append(b, `{"id":`...)
-		b = strconv.AppendInt(b, u.ID, 10)
-		b = append(b, `,"username":`...)
-		b = drf.AppendJSONString(b, u.Username)
-		b = append(b, `,"email":`...)
-		b = drf.AppendJSONString(b, u.Email)
-		b = append(b, '}')
-	}
-	return b
 }

@@ -1,4 +1,4 @@
-package simplejwt
+package userprofiles
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/password"
+	"github.com/jwtgate/jwtgate/simplejwt"
+	sjt "github.com/jwtgate/jwtgate/simplejwt/simplejwttest"
 	"github.com/jwtgate/jwtgate/store"
 )
-
-func (e *viewEnv) userCount() int { return e.count(`SELECT COUNT(*) FROM "auth_user"`) }
 
 // TestRegister: a registration answers 201 with the tutorial's body and a
 // pair for the new user, who exists with a pbkdf2 hash of the trimmed
@@ -32,19 +32,19 @@ func TestRegister(t *testing.T) {
 		req  func(username, email, pw string) *http.Request
 	}{
 		{"json", func(u, em, pw string) *http.Request {
-			return vtJSON(vtObj("username", " "+u+" ", "email", em+"  ", "password", "  "+pw+"  ", "password2", pw))
+			return sjt.JSON(sjt.Obj("username", " "+u+" ", "email", em+"  ", "password", "  "+pw+"  ", "password2", pw))
 		}},
 		{"form", func(u, em, pw string) *http.Request {
-			return vtForm(url.Values{"username": {u}, "email": {em}, "password": {pw}, "password2": {" " + pw}})
+			return sjt.Form(url.Values{"username": {u}, "email": {em}, "password": {pw}, "password2": {" " + pw}})
 		}},
 		{"multipart", func(u, em, pw string) *http.Request {
-			return vtMultipart(t, "username", u, "email", em, "password", pw, "password2", pw)
+			return sjt.Multipart(t, "username", u, "email", em, "password", pw, "password2", pw)
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			username, email, pw := fmt.Sprintf("anna%d", i), fmt.Sprintf("anna%d@example.com", i), fmt.Sprintf("Pw-Abc-12%d", i)
-			now := e.clock.Advance(time.Minute)
-			users, rows := e.userCount(), e.outstandingRows()
+			now := e.Clock.Advance(time.Minute)
+			users, rows := e.UserCount(), e.OutstandingRows()
 			res := e.serve(Register, c.req(username, email, pw))
 			if res.Code != http.StatusCreated {
 				t.Fatalf("%d %s", res.Code, res.Body)
@@ -52,10 +52,10 @@ func TestRegister(t *testing.T) {
 			if res.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control = %q", res.Header.Get("Cache-Control"))
 			}
-			if n := e.hashCount(); n != 1 {
+			if n := e.HashCount(); n != 1 {
 				t.Errorf("%d hash computations, want 1", n)
 			}
-			u := e.user(username)
+			u := e.User(username)
 			var body struct {
 				Token struct{ Refresh, Access string }
 			}
@@ -68,10 +68,10 @@ func TestRegister(t *testing.T) {
 				t.Errorf("body\n%s\nwant\n%s", res.Body, want)
 			}
 			pairBody := `{"refresh":"` + body.Token.Refresh + `","access":"` + body.Token.Access + `"}`
-			checkPair(t, e, pairBody, now, u.ID)
-			checkOutstanding(t, e, body.Token.Refresh, body.Token.Access, u.ID, now)
-			if e.userCount() != users+1 || e.outstandingRows() != rows+1 {
-				t.Errorf("users %d → %d, outstanding %d → %d", users, e.userCount(), rows, e.outstandingRows())
+			sjt.CheckPair(t, e.Env, pairBody, now, u.ID)
+			sjt.CheckOutstanding(t, e.Env, body.Token.Refresh, body.Token.Access, u.ID, now)
+			if e.UserCount() != users+1 || e.OutstandingRows() != rows+1 {
+				t.Errorf("users %d → %d, outstanding %d → %d", users, e.UserCount(), rows, e.OutstandingRows())
 			}
 
 			// The row, as Django's User(email, username).set_password().save().
@@ -92,20 +92,20 @@ func TestRegister(t *testing.T) {
 
 			// Usable at once: no feed runs in this test, the index learnt
 			// the user from the registration itself.
-			if st, ok := e.users.Lookup(u.ID); !ok || !st.IsActive || st.Username != username {
+			if st, ok := e.Users.Lookup(u.ID); !ok || !st.IsActive || st.Username != username {
 				t.Errorf("index entry %+v, %v", st, ok)
 			}
-			if res := e.serve(Users, vtBearer(vtReq(http.MethodGet), body.Token.Access)); res.Code != http.StatusOK {
+			if res := e.serve(Users, sjt.Bearer(sjt.Req(http.MethodGet), body.Token.Access)); res.Code != http.StatusOK {
 				t.Errorf("users with the new token: %d %s", res.Code, res.Body)
 			}
-			if res := e.serve(Refresh, vtJSON(vtObj("refresh", body.Token.Refresh))); res.Code != http.StatusOK {
+			if res := e.serve(Refresh, sjt.JSON(sjt.Obj("refresh", body.Token.Refresh))); res.Code != http.StatusOK {
 				t.Errorf("refresh with the new token: %d %s", res.Code, res.Body)
 			}
 			e.login(username, pw)
 		})
 	}
-	if n := e.logs.Len(); n != 0 {
-		t.Errorf("registrations were logged: %q", vtLogText(e.logs))
+	if n := e.Logs.Len(); n != 0 {
+		t.Errorf("registrations were logged: %q", sjt.LogText(e.Logs))
 	}
 }
 
@@ -114,37 +114,37 @@ func TestRegister(t *testing.T) {
 // refused before anything is parsed.
 func TestRegisterAuthentication(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	_, access := e.login(vtSiva, vtSivaPassword)
+	_, access := e.login(sjt.Siva, sjt.SivaPassword)
 	body := func(name string) string {
-		return vtObj("username", name, "email", name+"@example.com", "password", "Str0ng-pass!", "password2", "Str0ng-pass!")
+		return sjt.Obj("username", name, "email", name+"@example.com", "password", "Str0ng-pass!", "password2", "Str0ng-pass!")
 	}
-	r := vtJSON(body("bob"))
+	r := sjt.JSON(body("bob"))
 	r.Header.Set("Authorization", "Bearer garbage")
-	e.serve(Register, r).want(t, "Bearer garbage", http.StatusUnauthorized,
+	e.serve(Register, r).Want(t, "Bearer garbage", http.StatusUnauthorized,
 		`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}]}`)
-	r = vtJSON(`not even JSON`)
+	r = sjt.JSON(`not even JSON`)
 	r.Header.Set("Authorization", "Bearer a b")
-	e.serve(Register, r).want(t, "Bearer a b", http.StatusUnauthorized,
+	e.serve(Register, r).Want(t, "Bearer a b", http.StatusUnauthorized,
 		`{"detail":"Authorization header must contain two space-delimited values","code":"bad_authorization_header"}`)
-	if n := e.userCount(); n != 2 {
+	if n := e.UserCount(); n != 2 {
 		t.Errorf("%d users after refused registrations", n)
 	}
-	r = vtJSON(body("bob"))
+	r = sjt.JSON(body("bob"))
 	r.Header.Set("Authorization", "Token x")
 	if res := e.serve(Register, r); res.Code != http.StatusCreated {
 		t.Errorf("with Token x: %d %s", res.Code, res.Body)
 	}
-	if res := e.serve(Register, vtBearer(vtJSON(body("carl")), access)); res.Code != http.StatusCreated {
+	if res := e.serve(Register, sjt.Bearer(sjt.JSON(body("carl")), access)); res.Code != http.StatusCreated {
 		t.Errorf("with a valid token: %d %s", res.Code, res.Body)
 	}
-	if n := e.hashCount(); n != 2 {
+	if n := e.HashCount(); n != 2 {
 		t.Errorf("%d hash computations, want 2", n)
 	}
 }
 
 // vtReg is a register request body in JSON.
 func vtReg(username, email, pw, pw2 string) *http.Request {
-	return vtJSON(vtObj("username", username, "email", email, "password", pw, "password2", pw2))
+	return sjt.JSON(sjt.Obj("username", username, "email", email, "password", pw, "password2", pw2))
 }
 
 const (
@@ -168,23 +168,23 @@ func TestRegisterRefused(t *testing.T) {
 		body string
 	}{
 		{"password mismatch", vtReg("bob", "bob@example.com", "Pw-1", "Pw-2"), vtBodyP1P2},
-		{"duplicate email", vtReg("bob", vtSivaEmail, "Pw-1", "Pw-1"), vtBodyEmail},
-		{"duplicate email of an inactive user", vtReg("bob", " "+vtInactiveEmail, "Pw-1", "Pw-1"), vtBodyEmail},
-		{"duplicate email and mismatch", vtReg("bob", vtSivaEmail, "Pw-1", "Pw-2"), vtBodyP1P2},
-		{"duplicate username", vtReg(vtSiva, "new@example.com", "Pw-1", "Pw-1"), vtBodyTaken},
+		{"duplicate email", vtReg("bob", sjt.SivaEmail, "Pw-1", "Pw-1"), vtBodyEmail},
+		{"duplicate email of an inactive user", vtReg("bob", " "+sjt.InactiveEmail, "Pw-1", "Pw-1"), vtBodyEmail},
+		{"duplicate email and mismatch", vtReg("bob", sjt.SivaEmail, "Pw-1", "Pw-2"), vtBodyP1P2},
+		{"duplicate username", vtReg(sjt.Siva, "new@example.com", "Pw-1", "Pw-1"), vtBodyTaken},
 		{"duplicate username, trimmed", vtReg(" siva\t", "new@example.com", "Pw-1", "Pw-1"), vtBodyTaken},
-		{"duplicate username and mismatch", vtReg(vtSiva, "new@example.com", "a", "b"), vtBodyTaken},
-		{"duplicate username and email", vtReg(vtSiva, vtSivaEmail, "a", "a"), vtBodyTaken},
-		{"missing fields", vtJSON(`{}`), `{"username":` + vtMsgRequired + `,"email":` + vtMsgRequired + `,"password":` + vtMsgRequired + `,"password2":` + vtMsgRequired + `}`},
-		{"no body", vtReq(http.MethodPost), `{"username":` + vtMsgRequired + `,"email":` + vtMsgRequired + `,"password":` + vtMsgRequired + `,"password2":` + vtMsgRequired + `}`},
-		{"missing email", vtJSON(`{"username":"bob","password":"p","password2":"p"}`), `{"email":` + vtMsgRequired + `}`},
-		{"missing email, form", vtForm(url.Values{"username": {"bob"}, "password": {"p"}, "password2": {"p"}}), `{"email":` + vtMsgRequired + `}`},
-		{"missing password2", vtJSON(`{"username":"bob","email":"bob@example.com","password":"p"}`), `{"password2":` + vtMsgRequired + `}`},
-		{"null email", vtJSON(`{"username":"bob","email":null,"password":"p","password2":"p"}`), `{"email":["This field may not be null."]}`},
-		{"null password2", vtJSON(`{"username":"bob","email":"bob@example.com","password":"p","password2":null}`), `{"password2":["This field may not be null."]}`},
+		{"duplicate username and mismatch", vtReg(sjt.Siva, "new@example.com", "a", "b"), vtBodyTaken},
+		{"duplicate username and email", vtReg(sjt.Siva, sjt.SivaEmail, "a", "a"), vtBodyTaken},
+		{"missing fields", sjt.JSON(`{}`), `{"username":` + vtMsgRequired + `,"email":` + vtMsgRequired + `,"password":` + vtMsgRequired + `,"password2":` + vtMsgRequired + `}`},
+		{"no body", sjt.Req(http.MethodPost), `{"username":` + vtMsgRequired + `,"email":` + vtMsgRequired + `,"password":` + vtMsgRequired + `,"password2":` + vtMsgRequired + `}`},
+		{"missing email", sjt.JSON(`{"username":"bob","password":"p","password2":"p"}`), `{"email":` + vtMsgRequired + `}`},
+		{"missing email, form", sjt.Form(url.Values{"username": {"bob"}, "password": {"p"}, "password2": {"p"}}), `{"email":` + vtMsgRequired + `}`},
+		{"missing password2", sjt.JSON(`{"username":"bob","email":"bob@example.com","password":"p"}`), `{"password2":` + vtMsgRequired + `}`},
+		{"null email", sjt.JSON(`{"username":"bob","email":null,"password":"p","password2":"p"}`), `{"email":["This field may not be null."]}`},
+		{"null password2", sjt.JSON(`{"username":"bob","email":"bob@example.com","password":"p","password2":null}`), `{"password2":["This field may not be null."]}`},
 		{"bad values", vtReg("bad name!", "not-an-email", "", "x"), `{"username":[` + vtMsgUsername + `],"email":[` + vtMsgEmail + `],"password":["This field may not be blank."]}`},
 		{"blank password", vtReg("bob", "bob@example.com", " ", "p"), `{"password":["This field may not be blank."]}`},
-		{"boolean password", vtJSON(`{"username":"bob","email":"bob@example.com","password":true,"password2":"p"}`), `{"password":["Not a valid string."]}`},
+		{"boolean password", sjt.JSON(`{"username":"bob","email":"bob@example.com","password":true,"password2":"p"}`), `{"password":["Not a valid string."]}`},
 		{"username too long", vtReg(long, "bob@example.com", "p", "p"), `{"username":["Ensure this field has no more than 150 characters."]}`},
 		{"username invalid and too long", vtReg(long+"!", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `,"Ensure this field has no more than 150 characters."]}`},
 		{"username with a space", vtReg("a b", "bob@example.com", "p", "p"), `{"username":[` + vtMsgUsername + `]}`},
@@ -199,10 +199,10 @@ func TestRegisterRefused(t *testing.T) {
 		{"domain without a dot", vtReg("bob", "bob@example", "p", "p"), `{"email":[` + vtMsgEmail + `]}`},
 		{"password too long", vtReg("bob", "bob@example.com", strings.Repeat("p", 129), "p"), `{"password":["Ensure this field has no more than 128 characters."]}`},
 	} {
-		users, rows := e.userCount(), e.outstandingRows()
+		users, rows := e.UserCount(), e.OutstandingRows()
 		res := e.serve(Register, c.req)
-		res.want(t, c.name, http.StatusBadRequest, c.body)
-		if e.userCount() != users || e.outstandingRows() != rows {
+		res.Want(t, c.name, http.StatusBadRequest, c.body)
+		if e.UserCount() != users || e.OutstandingRows() != rows {
 			t.Errorf("%s: a refused registration wrote rows", c.name)
 		}
 		// The email check shares the insert's transaction, so a duplicate
@@ -212,14 +212,14 @@ func TestRegisterRefused(t *testing.T) {
 		if res.Body == vtBodyEmail {
 			wantHashes = 1
 		}
-		if n := e.hashCount(); n != wantHashes {
+		if n := e.HashCount(); n != wantHashes {
 			t.Errorf("%s: %d hash computations, want %d", c.name, n, wantHashes)
 		}
 		if res.Header.Get("Cache-Control") != "" {
 			t.Errorf("%s: Cache-Control on a refusal", c.name)
 		}
 	}
-	if f := e.loginFailures(); len(f) != 0 {
+	if f := e.LoginFailures(); len(f) != 0 {
 		t.Errorf("LoginFailed %q on registrations", f)
 	}
 }
@@ -247,13 +247,13 @@ func TestRegisterAccepted(t *testing.T) {
 			t.Errorf("%d: register %q %q: %d %s", i, c.username, c.email, res.Code, res.Body)
 			continue
 		}
-		if u := e.user(cmp.Or(c.stored, c.username)); u.Email != c.email {
+		if u := e.User(cmp.Or(c.stored, c.username)); u.Email != c.email {
 			t.Errorf("stored email %q, want %q", u.Email, c.email)
 		}
 	}
-	e.serve(Register, vtReg("noemail2", "", "Pw-1", "Pw-1")).want(t, "second empty email", http.StatusBadRequest, vtBodyEmail)
+	e.serve(Register, vtReg("noemail2", "", "Pw-1", "Pw-1")).Want(t, "second empty email", http.StatusBadRequest, vtBodyEmail)
 	// JSON numbers are coerced to strings.
-	res := e.serve(Register, vtJSON(`{"username":123,"email":"num@example.com","password":456,"password2":456}`))
+	res := e.serve(Register, sjt.JSON(`{"username":123,"email":"num@example.com","password":456,"password2":456}`))
 	if res.Code != http.StatusCreated || !strings.Contains(res.Body, `"username":"123"`) {
 		t.Errorf("numbers: %d %s", res.Code, res.Body)
 	}
@@ -277,10 +277,10 @@ func TestRegisterEmailMessagesAsDRF(t *testing.T) {
 		{"null character, too long", "a\x00" + strings.Repeat("x", 260),
 			`{"email":["Ensure this field has no more than 254 characters.","Null characters are not allowed.",` + vtMsgEmail + `]}`},
 	} {
-		e.serve(Register, vtReg("bob", c.email, "p", "p")).want(t, c.name, http.StatusBadRequest, c.body)
+		e.serve(Register, vtReg("bob", c.email, "p", "p")).Want(t, c.name, http.StatusBadRequest, c.body)
 	}
-	e.serve(Register, vtJSON(`{"username":"bob","email":"\ud800@example.com","password":"p","password2":"p"}`)).
-		want(t, "surrogate", http.StatusBadRequest, `{"email":["Surrogate characters are not allowed: U+D800.",`+vtMsgEmail+`]}`)
+	e.serve(Register, sjt.JSON(`{"username":"bob","email":"\ud800@example.com","password":"p","password2":"p"}`)).
+		Want(t, "surrogate", http.StatusBadRequest, `{"email":["Surrogate characters are not allowed: U+D800.",`+vtMsgEmail+`]}`)
 }
 
 // TestRegisterValidatePasswords: with ValidatePasswords, Django's
@@ -288,7 +288,7 @@ func TestRegisterEmailMessagesAsDRF(t *testing.T) {
 // checks; without, a weak password is accepted as in the tutorial.
 func TestRegisterValidatePasswords(t *testing.T) {
 	weak := `["This password is too short. It must contain at least 8 characters.","This password is too common.","This password is entirely numeric."]`
-	e := newViewEnv(t, vtOptions{Settings: Settings{ValidatePasswords: true}})
+	e := newViewEnv(t, vtOptions{ValidatePasswords: true})
 	for _, c := range []struct {
 		name string
 		req  *http.Request
@@ -297,13 +297,13 @@ func TestRegisterValidatePasswords(t *testing.T) {
 		{"1234", vtReg("bob", "bob@example.com", "1234", "1234"), `{"password":` + weak + `}`},
 		{"common", vtReg("bob", "bob@example.com", "password", "password"), `{"password":["This password is too common."]}`},
 		{"with a username error", vtReg("bad name", "bob@example.com", "1234", "1234"), `{"username":[` + vtMsgUsername + `],"password":` + weak + `}`},
-		{"with a password2 error", vtJSON(`{"username":"bob","email":"bob@example.com","password":"1234"}`), `{"password":` + weak + `,"password2":` + vtMsgRequired + `}`},
+		{"with a password2 error", sjt.JSON(`{"username":"bob","email":"bob@example.com","password":"1234"}`), `{"password":` + weak + `,"password2":` + vtMsgRequired + `}`},
 		{"too long: no validators", vtReg("bob", "bob@example.com", strings.Repeat("x", 129), "x"), `{"password":["Ensure this field has no more than 128 characters."]}`},
 		{"similar to the username (jwtgate passes the user's attributes)", vtReg("annabelle", "a@example.com", "annabelle-77", "annabelle-77"), `{"password":["The password is too similar to the username."]}`},
 		{"weak and mismatched", vtReg("bob", "bob@example.com", "1234", "5678"), `{"password":` + weak + `}`},
 	} {
-		e.serve(Register, c.req).want(t, c.name, http.StatusBadRequest, c.body)
-		if n := e.hashCount(); n != 0 {
+		e.serve(Register, c.req).Want(t, c.name, http.StatusBadRequest, c.body)
+		if n := e.HashCount(); n != 0 {
 			t.Errorf("%s: %d hash computations", c.name, n)
 		}
 	}
@@ -335,7 +335,7 @@ func TestRegisterConcurrent(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newViewEnv(t, vtOptions{})
-			results := make([]vtResp, n)
+			results := make([]sjt.Resp, n)
 			start := make(chan struct{})
 			var wg sync.WaitGroup
 			for i := range n {
@@ -361,10 +361,10 @@ func TestRegisterConcurrent(t *testing.T) {
 			if created != 1 {
 				t.Errorf("%d registrations succeeded, want exactly 1", created)
 			}
-			if u := e.userCount(); u != 3 {
+			if u := e.UserCount(); u != 3 {
 				t.Errorf("%d users, want 3", u)
 			}
-			if calls := e.viewCalls(); len(calls) != n {
+			if calls := e.ViewCalls(); len(calls) != n {
 				t.Errorf("%d Hooks.View calls for %d requests", len(calls), n)
 			}
 		})
@@ -377,18 +377,18 @@ func TestRegisterConcurrent(t *testing.T) {
 // case-insensitive check Siva and SIVA@example.com are taken too. NFKC
 // does not fold Cyrillic look-alikes (SECURITY.md says so).
 func TestRegisterLookalikes(t *testing.T) {
-	reg := func(e *viewEnv, username, email string) vtResp {
-		return e.serve(Register, vtJSON(vtObj("username", username, "email", email, "password", "Str0ng-pass!", "password2", "Str0ng-pass!")))
+	reg := func(e *viewEnv, username, email string) sjt.Resp {
+		return e.serve(Register, sjt.JSON(sjt.Obj("username", username, "email", email, "password", "Str0ng-pass!", "password2", "Str0ng-pass!")))
 	}
 	e := newViewEnv(t, vtOptions{})
 	for _, name := range []string{"Siva", "ｓｉｖａ", "𝐬𝐢𝐯𝐚", "ＳＩＶＡ", " ｓｉｖａ "} {
-		reg(e, name, "other@example.com").want(t, "register "+name+" beside siva", http.StatusBadRequest, vtBodyTaken)
+		reg(e, name, "other@example.com").Want(t, "register "+name+" beside siva", http.StatusBadRequest, vtBodyTaken)
 	}
-	reg(e, "someone", "SIVA@Example.com").want(t, "siva's email in other case", http.StatusBadRequest, vtBodyEmail)
+	reg(e, "someone", "SIVA@Example.com").Want(t, "siva's email in other case", http.StatusBadRequest, vtBodyEmail)
 	if r := reg(e, "ａｎｎａ", "anna@example.com"); r.Code != http.StatusCreated || !strings.Contains(r.Body, `"username":"anna"`) {
 		t.Errorf("register ａｎｎａ: %d %s, want 201 as anna", r.Code, r.Body)
 	}
-	if u := e.user("anna"); u.Username != "anna" {
+	if u := e.User("anna"); u.Username != "anna" {
 		t.Errorf("stored %q", u.Username)
 	}
 	if r := reg(e, "ѕіvа", "cyrillic@example.com"); r.Code != http.StatusCreated {
@@ -403,19 +403,19 @@ func TestRegisterLookalikes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = e.serveRaw(Register, vtJSON(vtObj("username", name, "email", fmt.Sprintf("bob%d@example.com", i), "password", "Str0ng-pass!", "password2", "Str0ng-pass!"))).Code
+			codes[i] = e.serveRaw(Register, sjt.JSON(sjt.Obj("username", name, "email", fmt.Sprintf("bob%d@example.com", i), "password", "Str0ng-pass!", "password2", "Str0ng-pass!"))).Code
 		}()
 	}
 	wg.Wait()
-	e.viewCalls()
+	e.ViewCalls()
 	if n := strings.Count(fmt.Sprint(codes), "201"); n != 1 {
 		t.Errorf("concurrent registrations of bob in 16 spellings: %v, want exactly one 201", codes)
 	}
 
 	// register_ignore_case false: case is compared exactly, as the
 	// tutorial's serializer does; NFKC still applies.
-	e = newViewEnv(t, vtOptions{Settings: Settings{RegisterCaseSensitive: true}})
-	reg(e, "ｓｉｖａ", "other@example.com").want(t, "ｓｉｖａ, case-sensitive", http.StatusBadRequest, vtBodyTaken)
+	e = newViewEnv(t, vtOptions{CaseSensitive: true})
+	reg(e, "ｓｉｖａ", "other@example.com").Want(t, "ｓｉｖａ, case-sensitive", http.StatusBadRequest, vtBodyTaken)
 	if r := reg(e, "Siva", "SIVA@example.com"); r.Code != http.StatusCreated {
 		t.Errorf("register Siva case-sensitively: %d %s", r.Code, r.Body)
 	}
@@ -425,44 +425,44 @@ func TestRegisterLookalikes(t *testing.T) {
 // users by id.
 func TestUsersView(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	_, access := e.login(vtSiva, vtSivaPassword)
-	refresh, _ := e.login(vtSiva, vtSivaPassword)
+	_, access := e.login(sjt.Siva, sjt.SivaPassword)
+	refresh, _ := e.login(sjt.Siva, sjt.SivaPassword)
 	wrapped := func(msg string) string {
 		return `{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"` + msg + `"}]}`
 	}
-	_, inactiveAccess := e.pair(e.user(vtInactive).ID)
-	_, ghostAccess := e.pair(int64(4242))
+	_, inactiveAccess := e.Pair(e.User(sjt.Inactive).ID)
+	_, ghostAccess := e.Pair(int64(4242))
 	for _, c := range []struct {
 		name, method, auth, body string
 	}{
-		{"no header", http.MethodGet, "", vtBodyNotProvided},
-		{"no header, OPTIONS", http.MethodOptions, "", vtBodyNotProvided},
-		{"no header, POST", http.MethodPost, "", vtBodyNotProvided},
-		{"another scheme", http.MethodGet, "Token " + access, vtBodyNotProvided},
-		{"lower-case bearer", http.MethodGet, "bearer " + access, vtBodyNotProvided},
+		{"no header", http.MethodGet, "", sjt.BodyNotProvided},
+		{"no header, OPTIONS", http.MethodOptions, "", sjt.BodyNotProvided},
+		{"no header, POST", http.MethodPost, "", sjt.BodyNotProvided},
+		{"another scheme", http.MethodGet, "Token " + access, sjt.BodyNotProvided},
+		{"lower-case bearer", http.MethodGet, "bearer " + access, sjt.BodyNotProvided},
 		{"Bearer alone", http.MethodGet, "Bearer", `{"detail":"Authorization header must contain two space-delimited values","code":"bad_authorization_header"}`},
 		{"Bearer garbage", http.MethodGet, "Bearer garbage", wrapped("Token is invalid or expired")},
 		{"refresh token", http.MethodGet, "Bearer " + refresh, wrapped("Token has wrong type")},
 		{"inactive user", http.MethodGet, "Bearer " + inactiveAccess.Token, `{"detail":"User is inactive","code":"user_inactive"}`},
 		{"unknown user", http.MethodGet, "Bearer " + ghostAccess.Token, `{"detail":"User not found","code":"user_not_found"}`},
 	} {
-		r := vtReq(c.method)
+		r := sjt.Req(c.method)
 		if c.auth != "" {
 			r.Header.Set("Authorization", c.auth)
 		}
-		e.serve(Users, r).want(t, c.name, http.StatusUnauthorized, c.body)
+		e.serve(Users, r).Want(t, c.name, http.StatusUnauthorized, c.body)
 	}
 
-	anna := e.serve(Register, vtJSON(`{"username":"anna","email":"anna@example.com","password":"Str0ng-pass!","password2":"Str0ng-pass!"}`))
+	anna := e.serve(Register, sjt.JSON(`{"username":"anna","email":"anna@example.com","password":"Str0ng-pass!","password2":"Str0ng-pass!"}`))
 	if anna.Code != http.StatusCreated {
 		t.Fatalf("register: %d %s", anna.Code, anna.Body)
 	}
-	e.serve(Users, vtBearer(vtReq(http.MethodGet), access)).want(t, "GET", http.StatusOK,
+	e.serve(Users, sjt.Bearer(sjt.Req(http.MethodGet), access)).Want(t, "GET", http.StatusOK,
 		`[{"id":1,"username":"siva","email":"siva@example.com"},{"id":2,"username":"inactive_user","email":"inactive@example.com"},{"id":3,"username":"anna","email":"anna@example.com"}]`)
-	e.serve(Users, vtBearer(vtReq(http.MethodPost), access)).want(t, "POST", http.StatusMethodNotAllowed, `{"detail":"Method \"POST\" not allowed."}`)
-	e.serve(Users, vtBearer(vtReq(http.MethodDelete), access)).want(t, "DELETE", http.StatusMethodNotAllowed, `{"detail":"Method \"DELETE\" not allowed."}`)
-	e.serve(Users, vtBearer(vtReq(http.MethodOptions), access)).want(t, "OPTIONS", http.StatusOK, vtMetadata[Users])
-	if n := e.hashCount(); n != 1 {
+	e.serve(Users, sjt.Bearer(sjt.Req(http.MethodPost), access)).Want(t, "POST", http.StatusMethodNotAllowed, `{"detail":"Method \"POST\" not allowed."}`)
+	e.serve(Users, sjt.Bearer(sjt.Req(http.MethodDelete), access)).Want(t, "DELETE", http.StatusMethodNotAllowed, `{"detail":"Method \"DELETE\" not allowed."}`)
+	e.serve(Users, sjt.Bearer(sjt.Req(http.MethodOptions), access)).Want(t, "OPTIONS", http.StatusOK, `{"name":"User List View","description":"","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"]}`)
+	if n := e.HashCount(); n != 1 {
 		t.Errorf("%d hash computations (only register's)", n)
 	}
 }
@@ -490,17 +490,18 @@ func (p *pagingStore) UsersAfter(ctx context.Context, after int64, limit int) ([
 // partial list.
 func TestUsersViewPages(t *testing.T) {
 	e := newViewEnv(t, vtOptions{})
-	_, access := e.login(vtSiva, vtSivaPassword)
+	_, access := e.login(sjt.Siva, sjt.SivaPassword)
 	defer func(n int) { usersPageSize = n }(usersPageSize)
 	usersPageSize = 2
-	ps := &pagingStore{Store: e.store}
-	svc, err := NewService(Config{Codec: e.codec, Store: ps, Passwords: e.pw, Users: e.users, Auth: e.auth, Now: e.clock.Now})
+	ps := &pagingStore{Store: e.Store}
+	svc, err := simplejwt.NewService(simplejwt.Config{Codec: e.Codec, Store: ps, Passwords: e.PW, Users: e.Users, Auth: e.auth, Now: e.Clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	users := New(Config{Service: svc, Store: ps, Passwords: e.PW, Now: e.Clock.Now})[1]
 	get := func(accept string) (*httptest.ResponseRecorder, bool) {
 		w := httptest.NewRecorder()
-		r := vtBearer(vtReq(http.MethodGet), access)
+		r := sjt.Bearer(sjt.Req(http.MethodGet), access)
 		if accept != "" {
 			r.Header.Set("Accept", accept)
 		}
@@ -514,12 +515,12 @@ func TestUsersViewPages(t *testing.T) {
 					aborted = true
 				}
 			}()
-			svc.ServeView(Users, w, r)
+			svc.ServeExtension(users, w, r)
 		}()
 		return w, aborted
 	}
 	want := func() string {
-		all, err := e.store.ListUsers(context.Background())
+		all, err := e.Store.ListUsers(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -548,7 +549,7 @@ func TestUsersViewPages(t *testing.T) {
 		{[]string{"ｂｏｂ\u2028"}, 3},    // the last page short
 	} {
 		for _, name := range c.add {
-			e.addUserHash(name, "!", name+"@example.com", true)
+			e.AddUserHash(name, "!", name+"@example.com", true)
 		}
 		ps.limits = nil
 		w, aborted := get("")
