@@ -72,7 +72,7 @@ type registerBody struct {
 // with the fixes of docs/simplejwt.md, "Deviations": field errors are 400 (not
 // 201), a missing email is a field error (not a 500), the username is
 // NFKC-normalized before it is validated and stored (as Django's forms and
-// create_user do), and, unless RegisterCaseSensitive, a username or email
+// create_user do), and, unless CaseSensitive, a username or email
 // that differs from a user's only in case is taken. The exact username
 // check answers before the hash; the case-insensitive ones are made with
 // the insert, atomically (store.CreateUserOptions).
