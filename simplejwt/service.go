@@ -238,10 +238,7 @@ func remoteHost(r *http.Request) string {
 
 // Throttled is DRF's 429 for a throttled request, with Retry-After.
 func Throttled(wait time.Duration) *drf.Error {
-	secs := int64((wait + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
+	secs := retrySecs(wait)
 	unit := "seconds"
 	if secs == 1 {
 		unit = "second"
@@ -293,13 +290,13 @@ func (s *Service) Settings() Settings { return s.set }
 // ClientIP returns the client key r is throttled by (Config.ClientIP).
 func (s *Service) ClientIP(r *http.Request) string { return s.clientIP(r) }
 
+// retrySecs is d in whole seconds, rounded up, at least 1.
+func retrySecs(d time.Duration) int64 { return max(1, int64((d+time.Second-1)/time.Second)) }
+
 // ServiceUnavailable is the 503 sent when the database does not answer:
 // DRF's ServiceUnavailable body with a Retry-After header.
 func ServiceUnavailable(retryAfter time.Duration) *drf.Error {
-	secs := int64((retryAfter + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
+	secs := retrySecs(retryAfter)
 	return &drf.Error{
 		Status: http.StatusServiceUnavailable,
 		Body:   []byte(`{"detail":"Service temporarily unavailable, try again later."}`),

@@ -48,23 +48,10 @@ func (v View) String() string {
 }
 
 // Views lists every view.
-func Views() []View {
-	vs := make([]View, viewCount)
-	for i := range vs {
-		vs[i] = View(i)
-	}
-	return vs
-}
+func Views() []View { return []View{ObtainPair, Refresh, Verify, Blacklist, LogoutAll, Sessions} }
 
 // allow is the Allow header of each view, as the reference sends it.
-var allow = [viewCount]string{
-	ObtainPair: "POST, OPTIONS",
-	Refresh:    "POST, OPTIONS",
-	Verify:     "POST, OPTIONS",
-	Blacklist:  "POST, OPTIONS",
-	LogoutAll:  "POST, OPTIONS",
-	Sessions:   "GET, OPTIONS",
-}
+var allow = [viewCount]string{"POST, OPTIONS", "POST, OPTIONS", "POST, OPTIONS", "POST, OPTIONS", "POST, OPTIONS", "GET, OPTIONS"}
 
 // recorder remembers the status a view answered, for Hooks.View.
 type recorder struct {
@@ -87,7 +74,7 @@ func (s *Service) ServeView(v View, w http.ResponseWriter, r *http.Request) {
 		drf.Detail(http.StatusNotFound, "Not found.").Write(w)
 		return
 	}
-	s.serve(v, nil, allow[v], "", w, r)
+	s.serve(v.String(), allow[v], v, nil, "", w, r)
 }
 
 // ServeSession answers r for one session of the Sessions view
@@ -97,7 +84,7 @@ func (s *Service) ServeSession(id string, w http.ResponseWriter, r *http.Request
 	if id == "" {
 		id = "\x00" // never a session id, so never found
 	}
-	s.serve(Sessions, nil, sessionAllow, id, w, r)
+	s.serve(Sessions.String(), sessionAllow, Sessions, nil, id, w, r)
 }
 
 // An Extension is a view defined outside this package (the tutorial's
@@ -124,12 +111,12 @@ func (x *Extension) String() string { return x.Name }
 
 // ServeExtension answers r with the view x.
 func (s *Service) ServeExtension(x *Extension, w http.ResponseWriter, r *http.Request) {
-	s.serve(0, x, x.Method+", OPTIONS", "", w, r)
+	s.serve(x.Name, x.Method+", OPTIONS", 0, x, "", w, r)
 }
 
-// serve sets DRF's headers, reports to Hooks.View and runs the view: x
-// when it is set, else v.
-func (s *Service) serve(v View, x *Extension, allowed, sessionID string, w http.ResponseWriter, r *http.Request) {
+// serve sets DRF's headers, reports to Hooks.View and runs the view named
+// name: x when it is set, else v.
+func (s *Service) serve(name, allowed string, v View, x *Extension, sessionID string, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Allow"] = []string{allowed}
 	h["Vary"] = []string{"Accept"}
@@ -144,10 +131,6 @@ func (s *Service) serve(v View, x *Extension, allowed, sessionID string, w http.
 	rec := &recorder{ResponseWriter: w}
 	if s.hooks.View != nil {
 		w = rec
-		name := v.String()
-		if x != nil {
-			name = x.Name
-		}
 		defer func() { s.hooks.View(name, rec.status) }()
 	}
 	// Accept: application/json; indent=N gets DRF's indented rendering.

@@ -187,14 +187,8 @@ func errorBody(body string) *drf.Error {
 // field's place).
 func reorder(errs *drf.Errors, order ...string) *drf.Errors {
 	var out drf.Errors
-	for _, f := range errs.Fields() {
-		if !slices.Contains(order, f) {
-			for _, m := range errs.Messages(f) {
-				out.Add(f, m)
-			}
-		}
-	}
-	for _, f := range order {
+	rest := slices.DeleteFunc(slices.Clone(errs.Fields()), func(f string) bool { return slices.Contains(order, f) })
+	for _, f := range append(rest, order...) {
 		for _, m := range errs.Messages(f) {
 			out.Add(f, m)
 		}

@@ -1,9 +1,7 @@
 // Package userprofiles is the seed tutorial's userprofiles app: its
-// register and users views, served by simplejwt.Service.ServeExtension in
-// the frame of simplejwt's own views (headers, language, authentication,
-// OPTIONS, the method check), wire-compatible with the Django original.
-// Where the tutorial answers with an HTML 500 or a 201 for a refusal, the
-// package does what docs/simplejwt.md ("Deviations") lists instead.
+// register and users views, wire-compatible with the Django original
+// except where docs/simplejwt.md ("Deviations") says, served by
+// simplejwt.Service.ServeExtension in the frame of simplejwt's views.
 package userprofiles
 
 import (
