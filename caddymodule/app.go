@@ -537,6 +537,11 @@ func (a *App) Start() error {
 	}) {
 		views[x.Name] = func(w http.ResponseWriter, r *http.Request) { service.ServeExtension(x, w, r) }
 	}
+	for name := range DefaultPaths {
+		if views[name] == nil { // a view with routes but no handler: a build error
+			return fmt.Errorf("jwtgate: view %q has paths but no handler", name)
+		}
+	}
 	a.rt.Store(&runtime{codec: codec, store: h, auth: auth, service: service, views: views})
 	close(a.started)
 	a.stopPrune = startPruner(a.ctx, h.store, pruneInterval(a.cfg.throttle), a.cfg.views.DBTimeout, a.logger)
