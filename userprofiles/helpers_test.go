@@ -54,7 +54,7 @@ type viewEnv struct {
 
 // newViewEnv builds the Service and the views on a fresh
 // simplejwttest.Env, with Hooks.View and Hooks.LoginFailed recorded.
-func newViewEnv(t *testing.T, o vtOptions) *viewEnv {
+func newViewEnv(t testing.TB, o vtOptions) *viewEnv {
 	t.Helper()
 	e := &viewEnv{Env: sjt.New(t, sjt.Options{NoLoad: o.NoLoad, ByUsername: o.ByUsername, BusyTimeout: o.BusyTimeout})}
 	var err error

@@ -119,7 +119,7 @@ type ViewCall struct {
 // token codec, a password Set, a user index, a clock and an observed
 // logger, and the record of Hooks.View and Hooks.LoginFailed calls.
 type Env struct {
-	T      *testing.T
+	T      testing.TB
 	Store  *sqlite.Store
 	Path   string
 	Codec  *token.Codec
@@ -148,7 +148,7 @@ func CodecConfig() token.Config {
 
 // New opens a fresh store in t.TempDir(), seeds siva (active superuser)
 // and inactive_user (inactive) and fills the index.
-func New(t *testing.T, o Options) *Env {
+func New(t testing.TB, o Options) *Env {
 	t.Helper()
 	e := &Env{T: t, Clock: &Clock{now: Start}}
 	e.Path = filepath.Join(t.TempDir(), "db.sqlite3")
@@ -411,7 +411,7 @@ func (e *Env) ServeRaw(view, allow string, serve http.HandlerFunc, r *http.Reque
 // CheckHeaders checks what every answer of every view must satisfy: the
 // DRF headers, a JSON body of the declared length, WWW-Authenticate
 // exactly on 401s, Retry-After exactly on 503s and 429s.
-func CheckHeaders(t *testing.T, view, allow string, r *http.Request, res Resp) {
+func CheckHeaders(t testing.TB, view, allow string, r *http.Request, res Resp) {
 	t.Helper()
 	where := fmt.Sprintf("%s %s (%d %s)", r.Method, view, res.Code, res.Body)
 	want := map[string]string{
@@ -461,7 +461,7 @@ func Form(vals url.Values) *http.Request {
 }
 
 // Multipart is a POST with a multipart/form-data body of text fields.
-func Multipart(t *testing.T, fields ...string) *http.Request {
+func Multipart(t testing.TB, fields ...string) *http.Request {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -506,7 +506,7 @@ func Obj(kv ...string) string {
 }
 
 // Want checks status and exact body.
-func (r Resp) Want(t *testing.T, what string, code int, body string) {
+func (r Resp) Want(t testing.TB, what string, code int, body string) {
 	t.Helper()
 	if r.Code != code || r.Body != body {
 		t.Errorf("%s: got %d %s\nwant %d %s", what, r.Code, r.Body, code, body)
@@ -514,7 +514,7 @@ func (r Resp) Want(t *testing.T, what string, code int, body string) {
 }
 
 // Keys returns the member names of a JSON object, in order.
-func Keys(t *testing.T, body string) []string {
+func Keys(t testing.TB, body string) []string {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(body))
 	tok, err := dec.Token()
@@ -537,7 +537,7 @@ func Keys(t *testing.T, body string) []string {
 }
 
 // Strings decodes a JSON object of strings (a token pair).
-func Strings(t *testing.T, body string) map[string]string {
+func Strings(t testing.TB, body string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
@@ -548,7 +548,7 @@ func Strings(t *testing.T, body string) map[string]string {
 
 // Payload decodes a token's payload without verifying it: its claims
 // and their names in order.
-func Payload(t *testing.T, tok string) (map[string]any, []string) {
+func Payload(t testing.TB, tok string) (map[string]any, []string) {
 	t.Helper()
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
@@ -568,7 +568,7 @@ func Payload(t *testing.T, tok string) (map[string]any, []string) {
 }
 
 // Int reads a JSON number claim as an integer.
-func Int(t *testing.T, claims map[string]any, name string) int64 {
+func Int(t testing.TB, claims map[string]any, name string) int64 {
 	t.Helper()
 	n, ok := claims[name].(json.Number)
 	if !ok {
@@ -602,7 +602,7 @@ func (e *Env) Pair(userID any) (refresh, access token.Issued) {
 }
 
 // JTI returns a token's jti claim.
-func JTI(t *testing.T, tok string) string {
+func JTI(t testing.TB, tok string) string {
 	t.Helper()
 	c, _ := Payload(t, tok)
 	s, _ := c["jti"].(string)
@@ -658,7 +658,7 @@ func DjangoTime(t time.Time) string {
 // CheckPair checks an obtained pair as docs/simplejwt.md ("What is matched", tokens)
 // describes it, issued at now for the user id (a JSON integer, or a
 // string with USER_ID_FIELD = "username").
-func CheckPair(t *testing.T, e *Env, body string, now time.Time, userID any) (refresh, access string) {
+func CheckPair(t testing.TB, e *Env, body string, now time.Time, userID any) (refresh, access string) {
 	t.Helper()
 	if keys := Keys(t, body); fmt.Sprint(keys) != "[refresh access]" {
 		t.Fatalf("pair keys %v, want [refresh access]: %s", keys, body)
@@ -702,7 +702,7 @@ func CheckPair(t *testing.T, e *Env, body string, now time.Time, userID any) (re
 
 // CheckOutstanding checks the row obtain or register wrote for a refresh
 // token (§6), and that the access token has none.
-func CheckOutstanding(t *testing.T, e *Env, refresh, access string, userID int64, now time.Time) {
+func CheckOutstanding(t testing.TB, e *Env, refresh, access string, userID int64, now time.Time) {
 	t.Helper()
 	jti := JTI(t, refresh)
 	o, ok := e.Outstanding(jti)
@@ -723,7 +723,7 @@ func CheckOutstanding(t *testing.T, e *Env, refresh, access string, userID int64
 
 // CheckDBFaultLogs checks that every 503 was logged once as a database
 // fault naming its view, and that no log entry holds a secret.
-func CheckDBFaultLogs(t *testing.T, e *Env, views []string, secrets ...string) {
+func CheckDBFaultLogs(t testing.TB, e *Env, views []string, secrets ...string) {
 	t.Helper()
 	entries := e.Logs.FilterMessage("database unavailable").All()
 	var got []string
