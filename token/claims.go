@@ -7,64 +7,84 @@ import (
 	"unicode/utf8"
 )
 
-// claimsImpl is a decoded payload: its members in order, pointing into a
-// buffer that belongs to the Claims alone.
-type claimsImpl struct {
+// Claims is a decoded payload. It keeps every claim, in order and as raw
+// JSON, so that tokens derived from it re-encode unknown claims unchanged.
+// Its members point into a buffer that belongs to the Claims alone.
+type Claims struct {
 	members []member
 	names   *claimNames
 }
 
-// value returns the raw JSON of a claim. Its capacity is clipped so that
-// a caller appending to it cannot overwrite the next claim.
-func (cl *claimsImpl) value(name string) ([]byte, bool) {
+// Get returns the raw JSON value of any claim, if present, with the
+// whitespace around it trimmed. Names are case-sensitive. The bytes belong
+// to cl and must not be modified. Its capacity is clipped so that a
+// caller appending to it cannot overwrite the next claim.
+func (cl *Claims) Get(name string) ([]byte, bool) {
 	v, ok := lookup(cl.members, name)
 	return v[:len(v):len(v)], ok
 }
 
-func (cl *claimsImpl) typ() (string, bool) {
-	if cl.names == nil || cl.names.typ == "" {
+// Type returns the token type claim, if present and a string.
+func (cl *Claims) Type() (string, bool) {
+	if cl.names == nil {
 		return "", false
 	}
 	return cl.stringClaim(cl.names.typ)
 }
 
-func (cl *claimsImpl) jti() (string, bool) {
-	if cl.names == nil || cl.names.jti == "" {
+// JTI returns the token id claim, if present and a string.
+func (cl *Claims) JTI() (string, bool) {
+	if cl.names == nil {
 		return "", false
 	}
 	return cl.stringClaim(cl.names.jti)
 }
 
-func (cl *claimsImpl) stringClaim(name string) (string, bool) {
-	v, ok := cl.value(name)
-	if !ok {
+func (cl *Claims) stringClaim(name string) (string, bool) {
+	v, ok := cl.Get(name)
+	if name == "" || !ok {
 		return "", false
 	}
 	return stringValue(v)
 }
 
-func (cl *claimsImpl) expiresAt() (time.Time, bool) {
-	v, ok := cl.value("exp")
-	if !ok {
-		return time.Time{}, false
-	}
-	n, _, ok := parseNumber(v)
+// ExpiresAt returns the exp claim, if present.
+func (cl *Claims) ExpiresAt() (time.Time, bool) {
+	n, ok := cl.number("exp")
 	if !ok {
 		return time.Time{}, false
 	}
 	return time.Unix(n, 0), true
 }
 
-func (cl *claimsImpl) userID() ([]byte, bool) {
+// IssuedAt returns the iat claim in Unix seconds, truncated; ok is false
+// when it is absent.
+func (cl *Claims) IssuedAt() (int64, bool) { return cl.number("iat") }
+
+func (cl *Claims) number(name string) (int64, bool) {
+	v, ok := cl.Get(name)
+	if !ok {
+		return 0, false
+	}
+	n, _, ok := parseNumber(v)
+	return n, ok
+}
+
+// UserID returns the raw JSON value of the user id claim, if present. The
+// bytes belong to cl and must not be modified.
+func (cl *Claims) UserID() ([]byte, bool) {
 	if cl.names == nil {
 		return nil, false
 	}
-	return cl.value(cl.names.userID)
+	return cl.Get(cl.names.userID)
 }
 
-func (cl *claimsImpl) get(name string) ([]byte, bool) { return cl.value(name) }
-
-func headerValue(raw []byte) (string, bool) {
+// HeaderValue turns a raw JSON claim value into the text an identity
+// header carries: a JSON string unquoted, any other value as its compact
+// JSON. ok is false when that text could not be sent as a header value
+// (control characters or invalid UTF-8), and the header must then be left
+// unset.
+func HeaderValue(raw []byte) (v string, ok bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || !json.Valid(raw) {
 		return "", false

@@ -16,9 +16,9 @@ import (
 // minRSABits is the smallest RSA modulus New accepts.
 const minRSABits = 2048
 
-// codecImpl is the state of a Codec. It is built once by newCodecImpl and
-// never changed afterwards, so it is safe for concurrent use.
-type codecImpl struct {
+// Codec signs and verifies tokens for one Config. It is built once by New
+// and never changed afterwards, so it is safe for concurrent use.
+type Codec struct {
 	cfg Config
 	// keys is the key set in configuration order; signer signs, noKID
 	// verifies tokens whose header has no kid (nil: such tokens fail).
@@ -81,7 +81,14 @@ var algorithms = map[string]algorithm{
 // algorithmNames lists the supported algorithms for error messages.
 const algorithmNames = "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA"
 
-func newCodecImpl(cfg Config) (codecImpl, error) {
+// New checks cfg and returns a Codec. It refuses an unknown algorithm, an
+// empty or short HMAC key (fewer than MinHMACKeyLength bytes), a PEM key
+// used as an HMAC secret, an RSA key shorter than 2048 bits, a key that
+// does not fit the algorithm (or a verifying key that is not the signing
+// key's public half), non-positive lifetimes, a negative Leeway, an empty
+// UserIDClaim and claim names that collide, with an error that says what
+// to change. It never quotes a key.
+func New(cfg Config) (*Codec, error) {
 	cfg = cloneConfig(cfg)
 	if cfg.MaxTokenLength == 0 {
 		cfg.MaxTokenLength = DefaultMaxTokenLength
@@ -95,12 +102,12 @@ func newCodecImpl(cfg Config) (codecImpl, error) {
 		// verifies, as simplejwt's SIGNING_KEY/VERIFYING_KEY.
 		keys = []Key{{Algorithm: cfg.Algorithm, SigningKey: cfg.SigningKey, VerifyingKey: cfg.VerifyingKey, Signs: true, VerifiesWithoutKID: true}}
 	} else if len(cfg.SigningKey) != 0 || len(cfg.VerifyingKey) != 0 {
-		return codecImpl{}, errors.New("token: both a key set and a single signing/verifying key are configured; put every key in the key set")
+		return nil, errors.New("token: both a key set and a single signing/verifying key are configured; put every key in the key set")
 	}
 	if err := checkSettings(&cfg); err != nil {
-		return codecImpl{}, err
+		return nil, err
 	}
-	c := codecImpl{
+	c := &Codec{
 		cfg:    cfg,
 		keys:   make([]keyImpl, len(keys)),
 		leeway: int64(cfg.Leeway / time.Second),
@@ -110,32 +117,32 @@ func newCodecImpl(cfg Config) (codecImpl, error) {
 	for i, k := range keys {
 		ki, err := newKey(k)
 		if err != nil {
-			return codecImpl{}, err
+			return nil, err
 		}
 		for j := range i {
 			if c.keys[j].id == ki.id && ki.id != "" {
-				return codecImpl{}, fmt.Errorf("token: two keys have the kid %q; give each key its own kid", ki.id)
+				return nil, fmt.Errorf("token: two keys have the kid %q; give each key its own kid", ki.id)
 			}
 		}
 		c.keys[i] = ki
 		if k.Signs {
 			if c.signer != nil {
-				return codecImpl{}, fmt.Errorf("token: %s and %s both sign; mark exactly one key as the signing key", c.signer.label(), ki.label())
+				return nil, fmt.Errorf("token: %s and %s both sign; mark exactly one key as the signing key", c.signer.label(), ki.label())
 			}
 			if ki.hmacKey == nil && ki.signKey == nil {
-				return codecImpl{}, fmt.Errorf("token: %s signs but has only a public key; give it its private key", ki.label())
+				return nil, fmt.Errorf("token: %s signs but has only a public key; give it its private key", ki.label())
 			}
 			c.signer = &c.keys[i]
 		}
 		if k.VerifiesWithoutKID {
 			if c.noKID != nil {
-				return codecImpl{}, fmt.Errorf("token: %s and %s both verify tokens without kid; choose one", c.noKID.label(), ki.label())
+				return nil, fmt.Errorf("token: %s and %s both verify tokens without kid; choose one", c.noKID.label(), ki.label())
 			}
 			c.noKID = &c.keys[i]
 		}
 	}
 	if c.signer == nil {
-		return codecImpl{}, errors.New("token: no key signs; mark exactly one key of the set as the signing key")
+		return nil, errors.New("token: no key signs; mark exactly one key of the set as the signing key")
 	}
 	c.cfg.Algorithm = c.signer.alg
 	return c, nil
@@ -193,4 +200,6 @@ func checkSettings(cfg *Config) error {
 	return nil
 }
 
-func (c *codecImpl) config() Config { return cloneConfig(c.cfg) }
+// Config returns the configuration the codec was built with, defaults
+// filled in.
+func (c *Codec) Config() Config { return cloneConfig(c.cfg) }

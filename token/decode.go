@@ -38,28 +38,28 @@ var (
 // decodeStage is PyJWT's decode: structure, header, signature, payload,
 // then the exp, nbf and iat claims and, when configured, aud and iss.
 // buf and ms are scratch space, reused when large enough; the returned
-// members point into the returned buf. exp is the truncated exp claim
-// when hasExp.
-func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) (_ []byte, _ []member, exp int64, hasExp bool, _ *Error) {
+// members point into the returned buf. exp is the truncated exp claim, 0
+// when absent.
+func (c *Codec) decodeStage(tok string, now int64, buf []byte, ms []member) (_ []byte, _ []member, exp int64, _ *Error) {
 	buf, ms = buf[:0], ms[:0]
 	if c.signer == nil {
-		return buf, ms, 0, false, errNoCodec
+		return buf, ms, 0, errNoCodec
 	}
 	if len(tok) > c.maxLen {
-		return buf, ms, 0, false, errTooLong
+		return buf, ms, 0, errTooLong
 	}
 	d1 := strings.IndexByte(tok, '.')
 	if d1 <= 0 {
-		return buf, ms, 0, false, errSegments
+		return buf, ms, 0, errSegments
 	}
 	d2 := strings.IndexByte(tok[d1+1:], '.')
 	if d2 <= 0 {
-		return buf, ms, 0, false, errSegments
+		return buf, ms, 0, errSegments
 	}
 	d2 += d1 + 1
 	hdr, pay, sig := tok[:d1], tok[d1+1:d2], tok[d2+1:]
 	if sig == "" || strings.IndexByte(sig, '.') >= 0 {
-		return buf, ms, 0, false, errSegments
+		return buf, ms, 0, errSegments
 	}
 	// Everything decoded below fits in 3×len(tok): the signing input, the
 	// decoded segments and the decoded names and strings are each shorter
@@ -81,18 +81,18 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 	if k == nil {
 		var e *Error
 		if k, e = c.checkHeader(hdr, buf); e != nil {
-			return buf, ms, 0, false, e
+			return buf, ms, 0, e
 		}
 	}
 
 	buf, ok := b64Decode(buf, sig)
 	if !ok {
-		return buf, ms, 0, false, errBase64
+		return buf, ms, 0, errBase64
 	}
 	sigBytes := buf[:len(buf):len(buf)]
 	start := len(buf)
 	if buf, ok = b64Decode(buf, pay); !ok {
-		return buf, ms, 0, false, errBase64
+		return buf, ms, 0, errBase64
 	}
 	p := buf[start:len(buf):len(buf)]
 
@@ -100,69 +100,69 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 		start := len(buf)
 		buf = append(buf, tok[:d2]...)
 		if ok, buf = k.hmacEqual(buf[start:], sigBytes, buf); !ok {
-			return buf, ms, 0, false, errSignature
+			return buf, ms, 0, errSignature
 		}
 	} else if k.method.Verify(tok[:d2], sigBytes, k.verifyKey) != nil {
-		return buf, ms, 0, false, errSignature
+		return buf, ms, 0, errSignature
 	}
 
 	// The payload is signed; now parse it. PyJWT's json.loads refuses
 	// invalid UTF-8 as well as invalid JSON.
 	if !utf8.Valid(p) || !json.Valid(p) {
-		return buf, ms, 0, false, errPayload
+		return buf, ms, 0, errPayload
 	}
 	if cap(ms) == 0 {
 		ms = make([]member, 0, 8) // simplejwt's payloads have five to seven claims
 	}
 	if buf, ms, ok = splitObject(p, buf, ms); !ok {
-		return buf, ms, 0, false, errPayload
+		return buf, ms, 0, errPayload
 	}
 	// PyJWT keeps the last of duplicate names; refusing them means a
 	// second "exp" can never extend a lifetime behind a reader's back.
 	if hasDuplicate(ms) {
-		return buf, ms, 0, false, errDuplicateClaim
+		return buf, ms, 0, errDuplicateClaim
 	}
 
 	if v, found := lookup(ms, "exp"); found {
 		n, _, ok := parseNumber(v)
 		if !ok {
-			return buf, ms, 0, false, errExpFormat
+			return buf, ms, 0, errExpFormat
 		}
 		if n <= now-c.leeway {
-			return buf, ms, 0, false, errExpired
+			return buf, ms, 0, errExpired
 		}
-		exp, hasExp = n, true
+		exp = n
 	}
 	if v, found := lookup(ms, "nbf"); found {
 		n, _, ok := parseNumber(v)
 		if !ok {
-			return buf, ms, 0, false, errNbfFormat
+			return buf, ms, 0, errNbfFormat
 		}
 		if n > now+c.leeway {
-			return buf, ms, 0, false, errNotYetValid
+			return buf, ms, 0, errNotYetValid
 		}
 	}
 	if v, found := lookup(ms, "iat"); found {
 		// PyJWT compares iat itself, not int(iat), so 10.5 is after 10.
 		n, above, ok := parseNumber(v)
 		if !ok {
-			return buf, ms, 0, false, errIatFormat
+			return buf, ms, 0, errIatFormat
 		}
 		if lim := now + c.leeway; n > lim || (n == lim && above) {
-			return buf, ms, 0, false, errIatFuture
+			return buf, ms, 0, errIatFuture
 		}
 	}
 	if c.cfg.Audience != "" {
 		if v, found := lookup(ms, "aud"); !found || !audienceMatches(v, c.cfg.Audience) {
-			return buf, ms, 0, false, errAudience
+			return buf, ms, 0, errAudience
 		}
 	}
 	if c.cfg.Issuer != "" {
 		if v, found := lookup(ms, "iss"); !found || !stringEquals(v, c.cfg.Issuer) {
-			return buf, ms, 0, false, errIssuer
+			return buf, ms, 0, errIssuer
 		}
 	}
-	return buf, ms, exp, hasExp, nil
+	return buf, ms, exp, nil
 }
 
 // checkHeader checks a header other than the ones the keys write and
@@ -173,7 +173,7 @@ func (c *codecImpl) decodeStage(tok string, now int64, buf []byte, ms []member) 
 // the key configured for kid-less tokens is used. The header's alg must
 // be the selected key's. Other parameters (typ, cty, …) are ignored. buf
 // is scratch space.
-func (c *codecImpl) checkHeader(hdr string, buf []byte) (*keyImpl, *Error) {
+func (c *Codec) checkHeader(hdr string, buf []byte) (*keyImpl, *Error) {
 	h, ok := b64Decode(buf[:0], hdr)
 	if !ok {
 		return nil, errBase64
@@ -250,15 +250,21 @@ func audienceMatches(v []byte, want string) bool {
 	return found
 }
 
-func (c *codecImpl) decode(tok string, now time.Time) (*Claims, error) {
-	_, ms, _, _, e := c.decodeStage(tok, now.Unix(), nil, nil)
+// Decode is PyJWT's decode stage: structure, header, signature, and the
+// time (exp, nbf, iat, with Leeway) and audience/issuer claims that are
+// present. Every failure is an *Error that matches ErrInvalid.
+func (c *Codec) Decode(tok string, now time.Time) (*Claims, error) {
+	_, ms, _, e := c.decodeStage(tok, now.Unix(), nil, nil)
 	if e != nil {
 		return nil, e
 	}
-	return &Claims{claimsImpl{members: ms, names: c.names}}, nil
+	return &Claims{members: ms, names: c.names}, nil
 }
 
-func (c *codecImpl) check(cl *Claims, want Type) error {
+// Check is simplejwt's stage after decoding: ErrNoExp, ErrNoID, then
+// ErrNoType or ErrWrongType unless want is "" (UntypedToken, as the verify
+// endpoint uses) or the type claim is disabled.
+func (c *Codec) Check(cl *Claims, want Type) error {
 	if cl == nil {
 		return errNoClaims
 	}
@@ -266,7 +272,7 @@ func (c *codecImpl) check(cl *Claims, want Type) error {
 }
 
 // checkMembers is simplejwt's Token.verify after decoding.
-func (c *codecImpl) checkMembers(ms []member, want Type) error {
+func (c *Codec) checkMembers(ms []member, want Type) error {
 	if _, found := lookup(ms, "exp"); !found {
 		return ErrNoExp
 	}
@@ -310,7 +316,10 @@ func validString(v []byte) bool {
 	return true
 }
 
-func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) error {
+// VerifyAccess is Decode followed by Check(Access), filling a with what the
+// Bearer check needs. It does not allocate when a is reused; a's byte
+// slices stay valid until a is used again.
+func (c *Codec) VerifyAccess(tok string, now time.Time, a *AccessClaims) error {
 	if a == nil {
 		return errNoClaims
 	}
@@ -322,7 +331,7 @@ func (c *codecImpl) verifyAccess(tok string, now time.Time, a *AccessClaims) err
 	a.Extra = a.Extra[:n]
 	clear(a.Extra)
 
-	buf, ms, exp, _, e := c.decodeStage(tok, now.Unix(), a.buf, a.members)
+	buf, ms, exp, e := c.decodeStage(tok, now.Unix(), a.buf, a.members)
 	a.buf, a.members = buf, ms
 	if e != nil {
 		return e

@@ -71,7 +71,7 @@ func (p *payload) encode() []byte {
 func jsonInt(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 
 // setAudIss adds aud and iss as simplejwt's TokenBackend.encode does.
-func (c *codecImpl) setAudIss(p *payload) {
+func (c *Codec) setAudIss(p *payload) {
 	if c.cfg.Audience != "" {
 		p.set("aud", appendJSONString(nil, c.cfg.Audience))
 	}
@@ -81,7 +81,7 @@ func (c *codecImpl) setAudIss(p *payload) {
 }
 
 // sign makes the compact JWS of a payload.
-func (c *codecImpl) sign(p *payload) (string, error) {
+func (c *Codec) sign(p *payload) (string, error) {
 	k := c.signer
 	if k == nil {
 		return "", errors.New("token: the codec was not made by token.New")
@@ -110,7 +110,7 @@ func (k *keyImpl) signJWS(hdrSeg string, body []byte) (string, error) {
 }
 
 // issue signs p and describes the result.
-func (c *codecImpl) issue(p *payload, jti string, now time.Time, exp int64) (Issued, error) {
+func (c *Codec) issue(p *payload, jti string, now time.Time, exp int64) (Issued, error) {
 	tok, err := c.sign(p)
 	if err != nil {
 		return Issued{}, err
@@ -121,7 +121,7 @@ func (c *codecImpl) issue(p *payload, jti string, now time.Time, exp int64) (Iss
 // fresh starts the payload of a new token, as simplejwt's Token() does:
 // type, exp, iat and jti, a jti in the session of parent (see
 // sessionJTI).
-func (c *codecImpl) fresh(typ Type, now time.Time, lifetime time.Duration, parent string) (p *payload, jti string, exp int64) {
+func (c *Codec) fresh(typ Type, now time.Time, lifetime time.Duration, parent string) (p *payload, jti string, exp int64) {
 	p = &payload{}
 	if c.cfg.TokenTypeClaim != "" {
 		p.add(c.cfg.TokenTypeClaim, nil, appendJSONString(nil, string(typ)))
@@ -148,7 +148,14 @@ func encodeUserID(userID any) ([]byte, error) {
 	return nil, fmt.Errorf("token: user id is a %T; it must be an int64 or a string", userID)
 }
 
-func (c *codecImpl) newPair(userID any, now time.Time, revoke []string) (refresh, access Issued, err error) {
+// NewPair issues a refresh token and its access token for a user, as
+// simplejwt's RefreshToken.for_user followed by .access_token: claims
+// token_type, exp, iat, jti, user_id, then the RevokeClaim when
+// configured, then aud and iss when configured, both with iat = now and
+// distinct jti values. userID is an int64 or a string and is encoded as a
+// JSON number or string. revoke is the RevokeClaim's string value: exactly
+// one when RevokeClaim is set, none otherwise.
+func (c *Codec) NewPair(userID any, now time.Time, revoke ...string) (refresh, access Issued, err error) {
 	uid, err := encodeUserID(userID)
 	if err != nil {
 		return Issued{}, Issued{}, err
@@ -188,11 +195,16 @@ func (c *codecImpl) newPair(userID any, now time.Time, revoke []string) (refresh
 	return refresh, access, nil
 }
 
-func (c *codecImpl) accessFor(refresh *Claims, now time.Time) (Issued, error) {
+// AccessFor mints the access token a verified refresh token grants. Every
+// claim of refresh is copied in order, except the token type, exp, iat and
+// jti, which are new: exp = now + AccessLifetime, iat = now and a fresh
+// jti. (simplejwt 5.2.2 copies iat from the refresh token; jwtgate does
+// not, see docs/simplejwt.md, "Deviations".)
+func (c *Codec) AccessFor(refresh *Claims, now time.Time) (Issued, error) {
 	if refresh == nil {
 		return Issued{}, errors.New("token: AccessFor needs the claims of a decoded refresh token")
 	}
-	parent, _ := refresh.jti()
+	parent, _ := refresh.JTI()
 	p, jti, exp := c.fresh(Access, now, c.cfg.AccessLifetime, parent)
 	for _, m := range refresh.members {
 		name := string(m.name)
@@ -210,7 +222,10 @@ func (c *codecImpl) accessFor(refresh *Claims, now time.Time) (Issued, error) {
 	return c.issue(p, jti, now, exp)
 }
 
-func (c *codecImpl) rotate(refresh *Claims, now time.Time) (Issued, error) {
+// Rotate re-issues a refresh token as ROTATE_REFRESH_TOKENS does: the same
+// claims in the same order with a new jti, iat = now and exp = now +
+// RefreshLifetime.
+func (c *Codec) Rotate(refresh *Claims, now time.Time) (Issued, error) {
 	if refresh == nil {
 		return Issued{}, errors.New("token: Rotate needs the claims of a decoded refresh token")
 	}
@@ -221,7 +236,7 @@ func (c *codecImpl) rotate(refresh *Claims, now time.Time) (Issued, error) {
 	// simplejwt's order: set_jti, set_exp, set_iat.
 	var jti string
 	if c.cfg.JTIClaim != "" {
-		parent, _ := refresh.jti()
+		parent, _ := refresh.JTI()
 		jti = sessionJTI(parent)
 		p.set(c.cfg.JTIClaim, appendJSONString(nil, jti))
 	}

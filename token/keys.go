@@ -431,8 +431,10 @@ func (k *keyImpl) jwk() (j publicJWK, ok bool) {
 	return j, true
 }
 
-// jwks is the RFC 7517 JWK Set of the public keys, signing key first.
-func (c *codecImpl) jwks() []byte {
+// JWKS returns the public keys of the set as an RFC 7517 JWK Set, with
+// kid, alg and use "sig", the signing key first. HMAC keys are never
+// included; a key without kid is listed under its RFC 7638 thumbprint.
+func (c *Codec) JWKS() []byte {
 	set := struct {
 		Keys []publicJWK `json:"keys"`
 	}{Keys: []publicJWK{}}

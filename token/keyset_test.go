@@ -296,9 +296,9 @@ func TestJWKS(t *testing.T) {
 			t.Errorf("key %s does not parse back: %v", kid, err)
 			continue
 		}
-		want := c.impl.keys[i+1].verifyKey // configuration order minus the HMAC key
+		want := c.keys[i+1].verifyKey // configuration order minus the HMAC key
 		if i == 0 {
-			want = c.impl.signer.verifyKey
+			want = c.signer.verifyKey
 		}
 		if !want.(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
 			t.Errorf("key %s (%s) differs from the configured key", kid, alg)
@@ -330,7 +330,7 @@ func TestKeysFromJWK(t *testing.T) {
 	}
 	oct := []byte(`{"kty":"oct","k":"` + b64(testSecret64) + `"}`)
 	c := mustNew(t, setConfig(Key{ID: "o", Algorithm: "HS512", SigningKey: oct, Signs: true}))
-	if c.impl.signer.hmacKey == nil || string(c.impl.signer.hmacKey) != testSecret64 {
+	if c.signer.hmacKey == nil || string(c.signer.hmacKey) != testSecret64 {
 		t.Error("oct JWK not decoded")
 	}
 }

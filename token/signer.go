@@ -23,12 +23,12 @@ type Signer struct {
 // let every verifier forge tokens), a key without its private half and a
 // kid that names no key of the set.
 func (c *Codec) Signer(kid string) (*Signer, error) {
-	k := c.impl.signer
+	k := c.signer
 	if kid != "" {
 		k = nil
-		for i := range c.impl.keys {
-			if c.impl.keys[i].id == kid {
-				k = &c.impl.keys[i]
+		for i := range c.keys {
+			if c.keys[i].id == kid {
+				k = &c.keys[i]
 				break
 			}
 		}

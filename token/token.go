@@ -136,36 +136,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// JWKS returns the public keys of the set as an RFC 7517 JWK Set, with
-// kid, alg and use "sig", the signing key first. HMAC keys are never
-// included; a key without kid is listed under its RFC 7638 thumbprint.
-func (c *Codec) JWKS() []byte { return c.impl.jwks() }
-
-// Codec signs and verifies tokens for one Config. It is safe for
-// concurrent use.
-type Codec struct {
-	impl codecImpl
-}
-
-// New checks cfg and returns a Codec. It refuses an unknown algorithm, an
-// empty or short HMAC key (fewer than MinHMACKeyLength bytes), a PEM key
-// used as an HMAC secret, an RSA key shorter than 2048 bits, a key that
-// does not fit the algorithm (or a verifying key that is not the signing
-// key's public half), non-positive lifetimes, a negative Leeway, an empty
-// UserIDClaim and claim names that collide, with an error that says what
-// to change. It never quotes a key.
-func New(cfg Config) (*Codec, error) {
-	impl, err := newCodecImpl(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Codec{impl: impl}, nil
-}
-
-// Config returns the configuration the codec was built with, defaults
-// filled in.
-func (c *Codec) Config() Config { return c.impl.config() }
-
 // Issued is a token the codec signed.
 type Issued struct {
 	// Token is the compact JWS.
@@ -178,54 +148,6 @@ type Issued struct {
 	IssuedAt time.Time
 	// ExpiresAt is the exp claim.
 	ExpiresAt time.Time
-}
-
-// NewPair issues a refresh token and its access token for a user, as
-// simplejwt's RefreshToken.for_user followed by .access_token: claims
-// token_type, exp, iat, jti, user_id, then the RevokeClaim when
-// configured, then aud and iss when configured, both with iat = now and
-// distinct jti values. userID is an int64 or a string and is encoded as a
-// JSON number or string. revoke is the RevokeClaim's string value: exactly
-// one when RevokeClaim is set, none otherwise.
-func (c *Codec) NewPair(userID any, now time.Time, revoke ...string) (refresh, access Issued, err error) {
-	return c.impl.newPair(userID, now, revoke)
-}
-
-// AccessFor mints the access token a verified refresh token grants. Every
-// claim of refresh is copied in order, except the token type, exp, iat and
-// jti, which are new: exp = now + AccessLifetime, iat = now and a fresh
-// jti. (simplejwt 5.2.2 copies iat from the refresh token; jwtgate does
-// not, see docs/simplejwt.md, "Deviations".)
-func (c *Codec) AccessFor(refresh *Claims, now time.Time) (Issued, error) {
-	return c.impl.accessFor(refresh, now)
-}
-
-// Rotate re-issues a refresh token as ROTATE_REFRESH_TOKENS does: the same
-// claims in the same order with a new jti, iat = now and exp = now +
-// RefreshLifetime.
-func (c *Codec) Rotate(refresh *Claims, now time.Time) (Issued, error) {
-	return c.impl.rotate(refresh, now)
-}
-
-// Decode is PyJWT's decode stage: structure, header, signature, and the
-// time (exp, nbf, iat, with Leeway) and audience/issuer claims that are
-// present. Every failure is an *Error that matches ErrInvalid.
-func (c *Codec) Decode(tok string, now time.Time) (*Claims, error) {
-	return c.impl.decode(tok, now)
-}
-
-// Check is simplejwt's stage after decoding: ErrNoExp, ErrNoID, then
-// ErrNoType or ErrWrongType unless want is "" (UntypedToken, as the verify
-// endpoint uses) or the type claim is disabled.
-func (c *Codec) Check(cl *Claims, want Type) error {
-	return c.impl.check(cl, want)
-}
-
-// VerifyAccess is Decode followed by Check(Access), filling a with what the
-// Bearer check needs. It does not allocate when a is reused; a's byte
-// slices stay valid until a is used again.
-func (c *Codec) VerifyAccess(tok string, now time.Time, a *AccessClaims) error {
-	return c.impl.verifyAccess(tok, now, a)
 }
 
 // AccessClaims is what VerifyAccess extracts from a valid access token.
@@ -252,45 +174,3 @@ type AccessClaims struct {
 	buf     []byte   // decoded segments and strings; the slices above point into it
 	members []member // the payload's members, reused between calls
 }
-
-// Claims is a decoded payload. It keeps every claim, in order and as raw
-// JSON, so that tokens derived from it re-encode unknown claims unchanged.
-type Claims struct {
-	claimsImpl
-}
-
-// Type returns the token type claim, if present and a string.
-func (cl *Claims) Type() (string, bool) { return cl.typ() }
-
-// JTI returns the token id claim, if present and a string.
-func (cl *Claims) JTI() (string, bool) { return cl.jti() }
-
-// ExpiresAt returns the exp claim, if present.
-func (cl *Claims) ExpiresAt() (time.Time, bool) { return cl.expiresAt() }
-
-// IssuedAt returns the iat claim in Unix seconds, truncated; ok is false
-// when it is absent.
-func (cl *Claims) IssuedAt() (int64, bool) {
-	v, ok := cl.value("iat")
-	if !ok {
-		return 0, false
-	}
-	n, _, ok := parseNumber(v)
-	return n, ok
-}
-
-// UserID returns the raw JSON value of the user id claim, if present. The
-// bytes belong to cl and must not be modified.
-func (cl *Claims) UserID() ([]byte, bool) { return cl.userID() }
-
-// Get returns the raw JSON value of any claim, if present, with the
-// whitespace around it trimmed. Names are case-sensitive. The bytes belong
-// to cl and must not be modified.
-func (cl *Claims) Get(name string) ([]byte, bool) { return cl.get(name) }
-
-// HeaderValue turns a raw JSON claim value into the text an identity
-// header carries: a JSON string unquoted, any other value as its compact
-// JSON. ok is false when that text could not be sent as a header value
-// (control characters or invalid UTF-8), and the header must then be left
-// unset.
-func HeaderValue(raw []byte) (v string, ok bool) { return headerValue(raw) }
