@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -199,37 +200,26 @@ func decodeEscape(s []byte) (r rune, n int) {
 	if len(s) < 2 {
 		return 0, 0
 	}
-	switch s[1] {
-	case '"', '\\', '/':
-		return rune(s[1]), 2
-	case 'b':
-		return '\b', 2
-	case 'f':
-		return '\f', 2
-	case 'n':
-		return '\n', 2
-	case 'r':
-		return '\r', 2
-	case 't':
-		return '\t', 2
-	case 'u':
-		r = hex4(s[2:])
-		if r < 0 {
-			return 0, 0
-		}
-		if !utf16.IsSurrogate(r) {
-			return r, 6
-		}
-		if r >= 0xdc00 || len(s) < 12 || s[6] != '\\' || s[7] != 'u' {
-			return 0, 0
-		}
-		lo := hex4(s[8:])
-		if lo < 0xdc00 || lo > 0xdfff {
-			return 0, 0
-		}
-		return utf16.DecodeRune(r, lo), 12
+	if i := strings.IndexByte(`"\/bfnrt`, s[1]); i >= 0 {
+		return rune("\"\\/\b\f\n\r\t"[i]), 2
 	}
-	return 0, 0
+	if s[1] != 'u' {
+		return 0, 0
+	}
+	if r = hex4(s[2:]); r < 0 {
+		return 0, 0
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6
+	}
+	if r >= 0xdc00 || len(s) < 12 || s[6] != '\\' || s[7] != 'u' {
+		return 0, 0
+	}
+	lo := hex4(s[8:])
+	if lo < 0xdc00 || lo > 0xdfff {
+		return 0, 0
+	}
+	return utf16.DecodeRune(r, lo), 12
 }
 
 // hex4 decodes four hex digits, or returns -1.
@@ -340,7 +330,7 @@ func parseNumber(v []byte) (n int64, above, ok bool) {
 	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
 		return 0, false, false
 	}
-	if !isFloat(v) {
+	if !bytes.ContainsAny(v, ".eE") { // Python reads a fraction or an exponent as a float
 		neg := v[0] == '-'
 		digits := v
 		if neg {
@@ -378,17 +368,6 @@ func parseNumber(v []byte) (n int64, above, ok bool) {
 	return int64(t), f > t, true
 }
 
-// isFloat reports whether a JSON number has a fraction or an exponent
-// (Python reads those as float).
-func isFloat(v []byte) bool {
-	for _, c := range v {
-		if c == '.' || c == 'e' || c == 'E' {
-			return true
-		}
-	}
-	return false
-}
-
 // appendJSONString appends s as a JSON string the way Python's json.dumps
 // writes it (ensure_ascii): everything outside printable ASCII is a
 // \uXXXX escape, so tokens match simplejwt's byte for byte. Invalid UTF-8
@@ -397,29 +376,20 @@ func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			dst = append(dst, '\\', byte(r))
-		case r == '\n':
-			dst = append(dst, '\\', 'n')
-		case r == '\r':
-			dst = append(dst, '\\', 'r')
-		case r == '\t':
-			dst = append(dst, '\\', 't')
-		case r == '\b':
-			dst = append(dst, '\\', 'b')
-		case r == '\f':
-			dst = append(dst, '\\', 'f')
-		case r >= 0x20 && r < 0x7f:
-			dst = append(dst, byte(r))
-		default:
-			if r > 0xffff {
-				hi, lo := utf16.EncodeRune(r)
-				dst = append(dst, '\\', 'u', hex[hi>>12&0xf], hex[hi>>8&0xf], hex[hi>>4&0xf], hex[hi&0xf])
-				r = lo
-			}
-			dst = append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		if i := strings.IndexRune("\"\\\n\r\t\b\f", r); i >= 0 {
+			dst = append(dst, '\\', `"\nrtbf`[i])
+			continue
 		}
+		if r >= 0x20 && r < 0x7f {
+			dst = append(dst, byte(r))
+			continue
+		}
+		if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			dst = append(dst, '\\', 'u', hex[hi>>12&0xf], hex[hi>>8&0xf], hex[hi>>4&0xf], hex[hi&0xf])
+			r = lo
+		}
+		dst = append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 	}
 	return append(dst, '"')
 }
