@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 )
 
 // MaxKIDLength bounds a configured kid; a token header's kid longer than
@@ -125,55 +126,34 @@ func looksLikePEM(key []byte) bool {
 
 // wants says which key an asymmetric algorithm needs, for errors.
 func wants(alg algorithm, private bool) string {
-	part := "public"
-	if private {
-		part = "private"
-	}
-	switch alg.kind {
-	case 'R':
-		if private {
-			return "an RSA private key (PKCS#1 or PKCS#8 PEM, or a JWK)"
-		}
+	switch {
+	case alg.kind == 'R' && private:
+		return "an RSA private key (PKCS#1 or PKCS#8 PEM, or a JWK)"
+	case alg.kind == 'R':
 		return "an RSA public key (PEM or JWK)"
-	case 'E':
-		form := "(PEM or JWK)"
-		if private {
-			form = "(SEC 1 or PKCS#8 PEM, or a JWK)"
-		}
-		return "an EC " + part + " key on " + alg.curve.Params().Name + " " + form
+	case alg.kind == 'E' && private:
+		return "an EC private key on " + alg.curve.Params().Name + " (SEC 1 or PKCS#8 PEM, or a JWK)"
+	case alg.kind == 'E':
+		return "an EC public key on " + alg.curve.Params().Name + " (PEM or JWK)"
+	case private:
+		return "an Ed25519 private key (PEM or JWK)"
 	}
-	return "an Ed25519 " + part + " key (PEM or JWK)"
+	return "an Ed25519 public key (PEM or JWK)"
 }
 
 func (k *keyImpl) setAsymmetric(cfg Key, alg algorithm) error {
 	var pub crypto.PublicKey
 	if len(cfg.SigningKey) != 0 || cfg.Signs {
-		m, err := parseKey(cfg.SigningKey)
+		m, p, err := k.loadKey(cfg, alg, true)
 		if err != nil {
-			return k.errorf("signing key is %s; %s needs %s", err, cfg.Algorithm, wants(alg, true))
+			return err
 		}
-		signer, ok := m.(crypto.Signer)
-		if !ok || !fits(alg, signer.Public()) {
-			return k.errorf("signing key is %s; %s needs %s", describe(m), cfg.Algorithm, wants(alg, true))
-		}
-		if err := strongEnough(alg, signer.Public()); err != nil {
-			return k.errorf("signing key is %v; %s needs %v", describe(m), cfg.Algorithm, err)
-		}
-		k.signKey, pub = signer, signer.Public()
+		k.signKey, pub = m.(crypto.Signer), p
 	}
 	if len(cfg.VerifyingKey) != 0 {
-		m, err := parseKey(cfg.VerifyingKey)
+		_, m, err := k.loadKey(cfg, alg, false)
 		if err != nil {
-			return k.errorf("verifying key is %s; %s needs %s", err, cfg.Algorithm, wants(alg, false))
-		}
-		if s, ok := m.(crypto.Signer); ok {
-			m = s.Public()
-		}
-		if !fits(alg, m) {
-			return k.errorf("verifying key is %s; %s needs %s", describe(m), cfg.Algorithm, wants(alg, false))
-		}
-		if err := strongEnough(alg, m); err != nil {
-			return k.errorf("verifying key is %v; %s needs %v", describe(m), cfg.Algorithm, err)
+			return err
 		}
 		if pub != nil && !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(m) {
 			return k.errorf("the verifying key is not the public half of the signing key; fix one of them, or leave the verifying key empty to derive it")
@@ -187,6 +167,36 @@ func (k *keyImpl) setAsymmetric(cfg Key, alg algorithm) error {
 	return nil
 }
 
+// loadKey parses the signing (private) or the verifying key of cfg and
+// checks that it fits alg, returning it and its public half. A private key
+// given as the verifying key stands for its public half.
+func (k *keyImpl) loadKey(cfg Key, alg algorithm, private bool) (any, crypto.PublicKey, error) {
+	role, text := "verifying", cfg.VerifyingKey
+	if private {
+		role, text = "signing", cfg.SigningKey
+	}
+	m, err := parseKey(text)
+	if err != nil {
+		return nil, nil, k.errorf("%s key is %s; %s needs %s", role, err, cfg.Algorithm, wants(alg, private))
+	}
+	pub := m
+	if s, ok := m.(crypto.Signer); ok {
+		pub = s.Public()
+		if !private {
+			m = pub
+		}
+	} else if private {
+		pub = nil
+	}
+	if !fits(alg, pub) {
+		return nil, nil, k.errorf("%s key is %s; %s needs %s", role, describe(m), cfg.Algorithm, wants(alg, private))
+	}
+	if p, ok := pub.(*rsa.PublicKey); ok && p.N.BitLen() < minRSABits {
+		return nil, nil, k.errorf("%s key is %s; %s needs at least %d bits", role, describe(m), cfg.Algorithm, minRSABits)
+	}
+	return m, pub, nil
+}
+
 // fits reports whether pub is the kind of public key alg verifies with.
 func fits(alg algorithm, pub crypto.PublicKey) bool {
 	switch p := pub.(type) {
@@ -198,14 +208,6 @@ func fits(alg algorithm, pub crypto.PublicKey) bool {
 		return alg.kind == 'O'
 	}
 	return false
-}
-
-// strongEnough refuses RSA keys shorter than minRSABits.
-func strongEnough(alg algorithm, pub crypto.PublicKey) error {
-	if p, ok := pub.(*rsa.PublicKey); ok && p.N.BitLen() < minRSABits {
-		return fmt.Errorf("at least %d bits", minRSABits)
-	}
-	return nil
 }
 
 // parseKey reads a PEM block (private key, public key or certificate) or a
@@ -331,14 +333,12 @@ func parseJWK(b []byte) (any, error) {
 		return k, nil
 	case "EC":
 		var curve elliptic.Curve
-		switch j.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
+		for _, c := range []elliptic.Curve{elliptic.P256(), elliptic.P384(), elliptic.P521()} {
+			if c.Params().Name == j.Crv {
+				curve = c
+			}
+		}
+		if curve == nil {
 			return nil, fmt.Errorf("unsupported EC curve %q", j.Crv)
 		}
 		size := (curve.Params().BitSize + 7) / 8
@@ -435,23 +435,17 @@ func (k *keyImpl) jwk() (j publicJWK, ok bool) {
 // kid, alg and use "sig", the signing key first. HMAC keys are never
 // included; a key without kid is listed under its RFC 7638 thumbprint.
 func (c *Codec) JWKS() []byte {
-	set := struct {
-		Keys []publicJWK `json:"keys"`
-	}{Keys: []publicJWK{}}
-	if c.signer == nil {
-		return []byte(`{"keys":[]}`)
-	}
-	if j, ok := c.signer.jwk(); ok {
-		set.Keys = append(set.Keys, j)
-	}
+	keys := []publicJWK{}
 	for i := range c.keys {
-		if k := &c.keys[i]; k != c.signer {
-			if j, ok := k.jwk(); ok {
-				set.Keys = append(set.Keys, j)
-			}
+		if j, ok := c.keys[i].jwk(); ok && &c.keys[i] == c.signer {
+			keys = slices.Insert(keys, 0, j)
+		} else if ok {
+			keys = append(keys, j)
 		}
 	}
-	b, _ := json.Marshal(set)
+	b, _ := json.Marshal(struct {
+		Keys []publicJWK `json:"keys"`
+	}{keys})
 	return b
 }
 
