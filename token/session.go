@@ -1,5 +1,7 @@
 package token
 
+import "fmt"
+
 // Sessions. A login starts a session: its refresh token, and every access
 // and refresh token minted from it by refresh and rotation, carry the
 // session's id in the first 16 hex digits of their jti. The jti stays 32
@@ -37,15 +39,7 @@ func SessionOf[T string | []byte](jti T) (id uint64, ok bool) {
 
 // SessionHex is the 16-hex-digit form of a session id, as the store keeps
 // it (the jti prefix).
-func SessionHex(id uint64) string {
-	const digits = "0123456789abcdef"
-	var b [sessionHexLen]byte
-	for i := sessionHexLen - 1; i >= 0; i-- {
-		b[i] = digits[id&0xf]
-		id >>= 4
-	}
-	return string(b[:])
-}
+func SessionHex(id uint64) string { return fmt.Sprintf("%016x", id) }
 
 // ParseSessionHex parses a session id as SessionHex writes it.
 func ParseSessionHex(s string) (uint64, bool) {
