@@ -28,6 +28,7 @@ package userindex
 import (
 	"hash/maphash"
 	"iter"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -161,13 +162,7 @@ func edit(c *chunk) *chunkBuilder {
 	if c == nil {
 		return b
 	}
-	b.c.n = c.n
-	if c.revoked != nil {
-		b.c.revoked = make(map[uint8][]store.RevokedSession, len(c.revoked)+1)
-		for k, v := range c.revoked {
-			b.c.revoked[k] = v
-		}
-	}
+	b.c.n, b.c.revoked = c.n, maps.Clone(c.revoked)
 	b.names = make([]byte, 0, len(c.names)+32)
 	for i := range c.entries {
 		e := c.entries[i]
@@ -207,15 +202,13 @@ type Index struct {
 	once    sync.Once
 	loaded  atomic.Bool
 	size    atomic.Int64
-	err     atomic.Pointer[errBox]
+	err     atomic.Pointer[error]
 	// fresh is when the contents were last confirmed current (Unix
 	// nanoseconds; 0: never), feedDown why the push feed is down (nil: it
 	// works). See store.FeedObserver.
 	fresh    atomic.Int64
-	feedDown atomic.Pointer[errBox]
+	feedDown atomic.Pointer[error]
 }
-
-type errBox struct{ err error }
 
 // New returns an empty index. With byUsername it can also be searched by
 // username (LookupUsername), at the cost of a map of names and a copy of
@@ -296,11 +289,15 @@ func dense(id int64, n int) bool {
 // When all yields an error the list was not read whole, and the index
 // keeps what it held. It implements store.UserWatcher.
 func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
-	var (
-		builders []*chunkBuilder
-		other    = map[int64]store.UserState{}
-		n        int64
-	)
+	var builders []*chunkBuilder
+	other := map[int64]store.UserState{}
+	put := func(st store.UserState) {
+		ci := int(st.ID >> chunkBits)
+		if builders[ci] == nil {
+			builders[ci] = &chunkBuilder{c: &chunk{}, names: make([]byte, 0, 16*chunkSize)}
+		}
+		builders[ci].put(int(st.ID&chunkMask), st, true)
+	}
 	for st, err := range all {
 		if err != nil {
 			return
@@ -309,30 +306,20 @@ func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
 			other[st.ID] = st
 			continue
 		}
-		ci := int(st.ID >> chunkBits)
-		if ci >= len(builders) {
+		if ci := int(st.ID >> chunkBits); ci >= len(builders) {
 			builders = slices.Grow(builders, ci+1-len(builders))[:ci+1]
 		}
-		b := builders[ci]
-		if b == nil {
-			b = &chunkBuilder{c: &chunk{}, names: make([]byte, 0, 16*chunkSize)}
-			builders[ci] = b
-		}
-		b.put(int(st.ID&chunkMask), st, true)
+		put(st)
 	}
 	// Ids that came before the ones that made the range grow join it now.
 	for id, st := range other {
 		if id >= 0 && id>>chunkBits < int64(len(builders)) {
-			b := builders[id>>chunkBits]
-			if b == nil {
-				b = &chunkBuilder{c: &chunk{}}
-				builders[id>>chunkBits] = b
-			}
-			b.put(int(id&chunkMask), st, true)
+			put(st)
 			delete(other, id)
 		}
 	}
 	d := make(directory, len(builders))
+	n := int64(len(other))
 	for i, b := range builders {
 		if b != nil {
 			c := b.finish()
@@ -341,24 +328,13 @@ func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
 			builders[i] = nil
 		}
 	}
-	n += int64(len(other))
 	var names [nameShards]map[string]int64
 	if ix.withName {
 		for i := range names {
 			names[i] = map[string]int64{}
 		}
-		for i := range d {
-			if c := d[i].Load(); c != nil {
-				for s := range c.entries {
-					if c.entries[s].flags&fExists != 0 {
-						st := c.state(int64(i)<<chunkBits, s)
-						names[ix.nameShard(st.Username)][st.Username] = st.ID
-					}
-				}
-			}
-		}
-		for id, st := range other {
-			names[ix.nameShard(st.Username)][st.Username] = id
+		for st := range users(d, other) {
+			names[ix.nameShard(st.Username)][st.Username] = st.ID
 		}
 	}
 	fresh := &Index{}
@@ -370,16 +346,14 @@ func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
 	// saw it (a missed notification, a full resync): remember it, so that
 	// Learn cannot bring it back from a stale read.
 	now := time.Now()
-	ix.each(func(id int64) {
-		if _, ok := fresh.Lookup(id); !ok {
-			ix.deleted[id] = now
+	for st := range users(*ix.dir.Load(), *ix.other.Load()) {
+		if _, ok := fresh.Lookup(st.ID); !ok {
+			ix.deleted[st.ID] = now
 		}
-	})
-	if len(ix.deleted) > 0 {
-		for id := range ix.deleted {
-			if _, ok := fresh.Lookup(id); ok {
-				delete(ix.deleted, id)
-			}
+	}
+	for id := range ix.deleted {
+		if _, ok := fresh.Lookup(id); ok {
+			delete(ix.deleted, id)
 		}
 	}
 	ix.dir.Store(&d)
@@ -396,20 +370,23 @@ func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
 	ix.once.Do(func() { close(ix.ready) })
 }
 
-// each calls fn with the id of every user; ix.mu must be held.
-func (ix *Index) each(fn func(id int64)) {
-	d := *ix.dir.Load()
-	for i := range d {
-		if c := d[i].Load(); c != nil {
-			for s := range c.entries {
-				if c.entries[s].flags&fExists != 0 {
-					fn(int64(i)<<chunkBits | int64(s))
+// users yields every user of a directory and its map of other ids.
+func users(d directory, other map[int64]store.UserState) iter.Seq[store.UserState] {
+	return func(yield func(store.UserState) bool) {
+		for i := range d {
+			if c := d[i].Load(); c != nil {
+				for s := range c.entries {
+					if c.entries[s].flags&fExists != 0 && !yield(c.state(int64(i)<<chunkBits, s)) {
+						return
+					}
 				}
 			}
 		}
-	}
-	for id := range *ix.other.Load() {
-		fn(id)
+		for _, st := range other {
+			if !yield(st) {
+				return
+			}
+		}
 	}
 }
 
@@ -542,10 +519,7 @@ func (ix *Index) setName(name string, id int64, add bool) {
 
 // copied returns a copy of m with k set to v (add) or removed.
 func copied[K comparable, V any](m map[K]V, k K, v V, add bool) map[K]V {
-	next := make(map[K]V, len(m)+1)
-	for key, val := range m {
-		next[key] = val
-	}
+	next := maps.Clone(m)
 	if add {
 		next[k] = v
 	} else {
@@ -575,12 +549,14 @@ func (ix *Index) Revoke(id int64, notBefore int64, ended store.RevokedSession) {
 
 // Error records a failure of the feed that keeps the index current. It
 // implements store.UserWatcher.
-func (ix *Index) Error(err error) { ix.err.Store(&errBox{err}) }
+func (ix *Index) Error(err error) { ix.err.Store(&err) }
 
 // Err returns the last feed failure since the last Load, or nil.
-func (ix *Index) Err() error {
-	if b := ix.err.Load(); b != nil {
-		return b.err
+func (ix *Index) Err() error { return loadErr(&ix.err) }
+
+func loadErr(p *atomic.Pointer[error]) error {
+	if e := p.Load(); e != nil {
+		return *e
 	}
 	return nil
 }
@@ -615,21 +591,10 @@ func (ix *Index) Stale(now time.Time, max time.Duration) bool {
 
 // FeedHealth records whether the push feed works (nil) or why it does not.
 // It implements store.FeedObserver.
-func (ix *Index) FeedHealth(err error) {
-	if err == nil {
-		ix.feedDown.Store(nil)
-		return
-	}
-	ix.feedDown.Store(&errBox{err})
-}
+func (ix *Index) FeedHealth(err error) { ix.feedDown.Store(&err) }
 
 // FeedDown returns why the push feed is down, or nil while it works.
-func (ix *Index) FeedDown() error {
-	if b := ix.feedDown.Load(); b != nil {
-		return b.err
-	}
-	return nil
-}
+func (ix *Index) FeedDown() error { return loadErr(&ix.feedDown) }
 
 var (
 	_ store.UserWatcher  = (*Index)(nil)
