@@ -21,6 +21,7 @@
 package assertion
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,20 +32,18 @@ import (
 	"github.com/jwtgate/jwtgate/token"
 )
 
-// TokenType is the token_type claim of every assertion.
-const TokenType = "identity"
-
-// DefaultIssuer is Config.Issuer's default.
-const DefaultIssuer = "jwtgate"
-
-// DefaultLifetime is Config.Lifetime's default.
-const DefaultLifetime = time.Minute
-
-// MaxLifetime bounds Config.Lifetime: an assertion is short-lived.
-const MaxLifetime = time.Hour
-
-// DefaultMaxEntries is Config.MaxEntries's default.
-const DefaultMaxEntries = 10000
+const (
+	// TokenType is the token_type claim of every assertion.
+	TokenType = "identity"
+	// DefaultIssuer is Config.Issuer's default.
+	DefaultIssuer = "jwtgate"
+	// DefaultLifetime is Config.Lifetime's default.
+	DefaultLifetime = time.Minute
+	// MaxLifetime bounds Config.Lifetime: an assertion is short-lived.
+	MaxLifetime = time.Hour
+	// DefaultMaxEntries is Config.MaxEntries's default.
+	DefaultMaxEntries = 10000
+)
 
 // Config describes the assertions of one Maker.
 type Config struct {
@@ -99,12 +98,7 @@ func New(s *token.Signer, cfg Config) (*Maker, error) {
 	if cfg.Audience == "" {
 		return nil, errors.New("assertion: the audience is empty; name the upstream the assertion is for, which its verifier requires")
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = DefaultIssuer
-	}
-	if cfg.Lifetime == 0 {
-		cfg.Lifetime = DefaultLifetime
-	}
+	cfg.Issuer, cfg.Lifetime = cmp.Or(cfg.Issuer, DefaultIssuer), cmp.Or(cfg.Lifetime, DefaultLifetime)
 	if cfg.Lifetime < 2*time.Second || cfg.Lifetime > MaxLifetime {
 		return nil, fmt.Errorf("assertion: lifetime %v is out of range; use 2s to %v (assertions are short-lived; the default is %v)",
 			cfg.Lifetime, MaxLifetime, DefaultLifetime)
@@ -112,9 +106,7 @@ func New(s *token.Signer, cfg Config) (*Maker, error) {
 	if cfg.MaxEntries < 0 {
 		return nil, errors.New("assertion: the cache size is negative")
 	}
-	if cfg.MaxEntries == 0 {
-		cfg.MaxEntries = DefaultMaxEntries
-	}
+	cfg.MaxEntries = cmp.Or(cfg.MaxEntries, DefaultMaxEntries)
 	return &Maker{signer: s, cfg: cfg, lifetime: int64(cfg.Lifetime / time.Second), entries: map[string]entry{}}, nil
 }
 
@@ -157,10 +149,7 @@ func (m *Maker) sign(accessToken string, user User, iat, exp int64) (string, err
 	if m.cfg.JTI != nil {
 		c.JTI = m.cfg.JTI(accessToken)
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
+	b, _ := json.Marshal(c) // strings and integers always marshal
 	return m.signer.Sign(b)
 }
 
