@@ -21,10 +21,13 @@ var newJTI = func() string {
 }
 
 // payload is an ordered JSON object under construction.
-type payload struct {
-	names  []string // decoded, to find a claim again
-	qnames [][]byte // as written, with quotes
-	values [][]byte // raw JSON
+type payload []claim
+
+// claim is one member of a payload.
+type claim struct {
+	name  string // decoded, to find a claim again
+	qname []byte // as written, with quotes
+	value []byte // raw JSON
 }
 
 // add appends a claim without looking for an existing one.
@@ -32,17 +35,15 @@ func (p *payload) add(name string, qname, value []byte) {
 	if qname == nil {
 		qname = appendJSONString(nil, name)
 	}
-	p.names = append(p.names, name)
-	p.qnames = append(p.qnames, qname)
-	p.values = append(p.values, value)
+	*p = append(*p, claim{name, qname, value})
 }
 
 // set replaces the value of a claim in place, or appends the claim, as
 // assigning to a Python dict does.
 func (p *payload) set(name string, value []byte) {
-	for i, n := range p.names {
-		if n == name {
-			p.values[i] = value
+	for i := range *p {
+		if (*p)[i].name == name {
+			(*p)[i].value = value
 			return
 		}
 	}
@@ -50,20 +51,17 @@ func (p *payload) set(name string, value []byte) {
 }
 
 // encode writes the object in compact form.
-func (p *payload) encode() []byte {
+func (p payload) encode() []byte {
 	n := 2
-	for i := range p.names {
-		n += len(p.qnames[i]) + len(p.values[i]) + 2
+	for _, c := range p {
+		n += len(c.qname) + len(c.value) + 2
 	}
-	b := make([]byte, 0, n)
-	b = append(b, '{')
-	for i := range p.names {
+	b := append(make([]byte, 0, n), '{')
+	for i, c := range p {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, p.qnames[i]...)
-		b = append(b, ':')
-		b = append(b, p.values[i]...)
+		b = append(append(append(b, c.qname...), ':'), c.value...)
 	}
 	return append(b, '}')
 }
