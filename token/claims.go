@@ -12,7 +12,7 @@ import (
 // Its members point into a buffer that belongs to the Claims alone.
 type Claims struct {
 	members []member
-	names   *claimNames
+	cfg     *Config // the codec's, for the names of the claims below
 }
 
 // Get returns the raw JSON value of any claim, if present, with the
@@ -26,18 +26,18 @@ func (cl *Claims) Get(name string) ([]byte, bool) {
 
 // Type returns the token type claim, if present and a string.
 func (cl *Claims) Type() (string, bool) {
-	if cl.names == nil {
+	if cl.cfg == nil {
 		return "", false
 	}
-	return cl.stringClaim(cl.names.typ)
+	return cl.stringClaim(cl.cfg.TokenTypeClaim)
 }
 
 // JTI returns the token id claim, if present and a string.
 func (cl *Claims) JTI() (string, bool) {
-	if cl.names == nil {
+	if cl.cfg == nil {
 		return "", false
 	}
-	return cl.stringClaim(cl.names.jti)
+	return cl.stringClaim(cl.cfg.JTIClaim)
 }
 
 func (cl *Claims) stringClaim(name string) (string, bool) {
@@ -73,10 +73,10 @@ func (cl *Claims) number(name string) (int64, bool) {
 // UserID returns the raw JSON value of the user id claim, if present. The
 // bytes belong to cl and must not be modified.
 func (cl *Claims) UserID() ([]byte, bool) {
-	if cl.names == nil {
+	if cl.cfg == nil {
 		return nil, false
 	}
-	return cl.Get(cl.names.userID)
+	return cl.Get(cl.cfg.UserIDClaim)
 }
 
 // HeaderValue turns a raw JSON claim value into the text an identity

@@ -27,8 +27,6 @@ type Codec struct {
 	noKID  *keyImpl
 	// leeway is Config.Leeway in whole seconds, rounded down.
 	leeway int64
-	maxLen int
-	names  *claimNames
 }
 
 // keyImpl is one resolved key of the set.
@@ -46,12 +44,6 @@ type keyImpl struct {
 	// asymmetric algorithms.
 	signKey   crypto.Signer
 	verifyKey crypto.PublicKey
-}
-
-// claimNames are the configured claim names that Claims needs to answer
-// Type, JTI and UserID.
-type claimNames struct {
-	typ, jti, userID string
 }
 
 // algorithm describes one supported JWS algorithm.
@@ -111,8 +103,6 @@ func New(cfg Config) (*Codec, error) {
 		cfg:    cfg,
 		keys:   make([]keyImpl, len(keys)),
 		leeway: int64(cfg.Leeway / time.Second),
-		maxLen: cfg.MaxTokenLength,
-		names:  &claimNames{typ: cfg.TokenTypeClaim, jti: cfg.JTIClaim, userID: cfg.UserIDClaim},
 	}
 	for i, k := range keys {
 		ki, err := newKey(k)

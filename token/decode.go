@@ -45,7 +45,7 @@ func (c *Codec) decodeStage(tok string, now int64, buf []byte, ms []member) (_ [
 	if c.signer == nil {
 		return buf, ms, 0, errNoCodec
 	}
-	if len(tok) > c.maxLen {
+	if len(tok) > c.cfg.MaxTokenLength {
 		return buf, ms, 0, errTooLong
 	}
 	hdr, rest, _ := strings.Cut(tok, ".")
@@ -251,7 +251,7 @@ func (c *Codec) Decode(tok string, now time.Time) (*Claims, error) {
 	if e != nil {
 		return nil, e
 	}
-	return &Claims{members: ms, names: c.names}, nil
+	return &Claims{members: ms, cfg: &c.cfg}, nil
 }
 
 // Check is simplejwt's stage after decoding: ErrNoExp, ErrNoID, then

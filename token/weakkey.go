@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -40,10 +41,8 @@ func weakKey(key []byte) string {
 	if strings.HasPrefix(t, "django-insecure-") {
 		return "is a key Django generated for development and marks insecure (django-insecure-…); rotate SIGNING_KEY (Django's SECRET_KEY) to a random secret"
 	}
-	for _, s := range knownSecrets {
-		if t == s {
-			return "is a published example secret that anyone can use to forge tokens"
-		}
+	if slices.Contains(knownSecrets, t) {
+		return "is a published example secret that anyone can use to forge tokens"
 	}
 	var seen [256]bool
 	distinct := 0
