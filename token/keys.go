@@ -18,6 +18,7 @@ import (
 	"hash"
 	"math/big"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -29,8 +30,13 @@ const MaxKIDLength = 128
 // the key by its kid and never quote key material.
 func newKey(k Key) (keyImpl, error) {
 	ki := keyImpl{id: k.ID, alg: k.Algorithm}
-	if err := checkKID(k.ID); err != nil {
-		return keyImpl{}, ki.errorf("%v", err)
+	// A kid of printable ASCII without quote or backslash is written into
+	// a header as is and compared as bytes.
+	if len(k.ID) > MaxKIDLength {
+		return keyImpl{}, ki.errorf("kid is %d bytes; at most %d are allowed", len(k.ID), MaxKIDLength)
+	}
+	if strings.ContainsFunc(k.ID, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }) {
+		return keyImpl{}, ki.errorf(`kid may hold only printable ASCII without spaces, '"' or '\'`)
 	}
 	alg, ok := algorithms[k.Algorithm]
 	if !ok {
@@ -42,30 +48,14 @@ func newKey(k Key) (keyImpl, error) {
 		hdr += `"kid":"` + k.ID + `",`
 	}
 	ki.hdrSeg = base64.RawURLEncoding.EncodeToString([]byte(hdr + `"typ":"JWT"}`))
-	var err error
+	set := ki.setAsymmetric
 	if alg.kind == 'H' {
-		err = ki.setHMAC(k, alg)
-	} else {
-		err = ki.setAsymmetric(k, alg)
+		set = ki.setHMAC
 	}
-	if err != nil {
+	if err := set(k, alg); err != nil {
 		return keyImpl{}, err
 	}
 	return ki, nil
-}
-
-// checkKID accepts printable ASCII without quote or backslash, so that a
-// kid is written into a header as is and compared as bytes.
-func checkKID(id string) error {
-	if len(id) > MaxKIDLength {
-		return fmt.Errorf("kid is %d bytes; at most %d are allowed", len(id), MaxKIDLength)
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return errors.New(`kid may hold only printable ASCII without spaces, '"' or '\'`)
-		}
-	}
-	return nil
 }
 
 // label names the key in error messages.

@@ -129,9 +129,9 @@ func (b *chunkBuilder) put(i int, st store.UserState, exists bool) {
 	case !exists && had:
 		c.n--
 	}
+	delete(c.revoked, uint8(i))
 	if !exists {
 		c.entries[i] = entry{}
-		delete(c.revoked, uint8(i))
 		return
 	}
 	c.entries[i] = entryOf(st, len(b.names))
@@ -141,8 +141,6 @@ func (b *chunkBuilder) put(i int, st store.UserState, exists bool) {
 			c.revoked = map[uint8][]store.RevokedSession{}
 		}
 		c.revoked[uint8(i)] = st.Revoked
-	} else {
-		delete(c.revoked, uint8(i))
 	}
 }
 
