@@ -349,11 +349,10 @@ func (ix *Index) Load(all iter.Seq2[store.UserState, error]) {
 			ix.deleted[st.ID] = now
 		}
 	}
-	for id := range ix.deleted {
-		if _, ok := fresh.Lookup(id); ok {
-			delete(ix.deleted, id)
-		}
-	}
+	maps.DeleteFunc(ix.deleted, func(id int64, _ time.Time) bool {
+		_, ok := fresh.Lookup(id)
+		return ok
+	})
 	ix.dir.Store(&d)
 	ix.other.Store(&other)
 	if ix.withName {
@@ -418,11 +417,7 @@ func (ix *Index) Learn(st store.UserState) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	now := time.Now()
-	for id, at := range ix.deleted {
-		if now.Sub(at) > tombstoneTTL {
-			delete(ix.deleted, id)
-		}
-	}
+	maps.DeleteFunc(ix.deleted, func(_ int64, at time.Time) bool { return now.Sub(at) > tombstoneTTL })
 	if _, gone := ix.deleted[st.ID]; gone {
 		return
 	}
