@@ -109,10 +109,8 @@ func New(cfg Config) (*Codec, error) {
 		if err != nil {
 			return nil, err
 		}
-		for j := range i {
-			if c.keys[j].id == ki.id && ki.id != "" {
-				return nil, fmt.Errorf("token: two keys have the kid %q; give each key its own kid", ki.id)
-			}
+		if ki.id != "" && slices.ContainsFunc(c.keys[:i], func(o keyImpl) bool { return o.id == ki.id }) {
+			return nil, fmt.Errorf("token: two keys have the kid %q; give each key its own kid", ki.id)
 		}
 		c.keys[i] = ki
 		if k.Signs {

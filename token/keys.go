@@ -264,9 +264,6 @@ func parseKey(b []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("a PEM %q block that does not parse", block.Type)
 	}
-	if p, ok := k.(*ed25519.PrivateKey); ok {
-		k = *p
-	}
 	return k, nil
 }
 

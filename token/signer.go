@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Signer signs JWTs of other kinds than simplejwt's (such as jwtgate's
@@ -25,16 +26,11 @@ type Signer struct {
 func (c *Codec) Signer(kid string) (*Signer, error) {
 	k := c.signer
 	if kid != "" {
-		k = nil
-		for i := range c.keys {
-			if c.keys[i].id == kid {
-				k = &c.keys[i]
-				break
-			}
-		}
-		if k == nil {
+		i := slices.IndexFunc(c.keys, func(k keyImpl) bool { return k.id == kid })
+		if i < 0 {
 			return nil, fmt.Errorf("token: kid %q is not a key of the set", kid)
 		}
+		k = &c.keys[i]
 	}
 	if k == nil {
 		return nil, errors.New("token: the codec was not made by token.New")
