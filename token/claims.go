@@ -105,13 +105,8 @@ func HeaderValue(raw []byte) (v string, ok bool) {
 	default:
 		text = raw
 	}
-	if !utf8.Valid(text) {
+	if !utf8.Valid(text) || bytes.ContainsFunc(text, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", false
-	}
-	for _, c := range text {
-		if c < 0x20 || c == 0x7f {
-			return "", false
-		}
 	}
 	return string(text), true
 }

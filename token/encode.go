@@ -23,7 +23,6 @@ var newJTI = func() string {
 // payload is an ordered JSON object under construction.
 type payload []claim
 
-// claim is one member of a payload.
 type claim struct {
 	name  string // decoded, to find a claim again
 	qname []byte // as written, with quotes
@@ -50,7 +49,6 @@ func (p *payload) set(name string, value []byte) {
 	p.add(name, nil, value)
 }
 
-// encode writes the object in compact form.
 func (p payload) encode() []byte {
 	n := 2
 	for _, c := range p {
@@ -78,7 +76,6 @@ func (c *Codec) setAudIss(p *payload) {
 	}
 }
 
-// sign makes the compact JWS of a payload.
 func (c *Codec) sign(p *payload) (string, error) {
 	k := c.signer
 	if k == nil {
@@ -107,7 +104,6 @@ func (k *keyImpl) signJWS(hdrSeg string, body []byte) (string, error) {
 	return string(b), nil
 }
 
-// issue signs p and describes the result.
 func (c *Codec) issue(p *payload, jti string, now time.Time, exp int64) (Issued, error) {
 	tok, err := c.sign(p)
 	if err != nil {

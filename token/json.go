@@ -152,13 +152,10 @@ func splitObject(p, buf []byte, ms []member) (_ []byte, _ []member, ok bool) {
 	}
 }
 
-// maxQuadraticMembers bounds the member count for which duplicates are
-// found by comparing every pair; larger objects use a map.
-const maxQuadraticMembers = 32
-
-// hasDuplicate reports whether two members have the same decoded name.
+// hasDuplicate reports whether two members have the same decoded name: by
+// comparing every pair up to 32 members, with a map beyond.
 func hasDuplicate(ms []member) bool {
-	if len(ms) <= maxQuadraticMembers {
+	if len(ms) <= 32 {
 		for i := 1; i < len(ms); i++ {
 			for j := 0; j < i; j++ {
 				if bytes.Equal(ms[i].name, ms[j].name) {
@@ -178,7 +175,6 @@ func hasDuplicate(ms []member) bool {
 	return false
 }
 
-// lookup returns the value of the member named name.
 func lookup(ms []member, name string) ([]byte, bool) {
 	for i := range ms {
 		if string(ms[i].name) == name {
@@ -188,7 +184,6 @@ func lookup(ms []member, name string) ([]byte, bool) {
 	return nil, false
 }
 
-// isString reports whether the raw JSON value v is a string.
 func isString(v []byte) bool {
 	return len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"'
 }

@@ -23,9 +23,7 @@
 // Bearer check on the hot path without allocating.
 package token
 
-import (
-	"time"
-)
+import "time"
 
 // Type is the value of the token type claim.
 type Type string
@@ -36,14 +34,16 @@ const (
 	Refresh Type = "refresh"
 )
 
-// MinHMACKeyLength is the shortest HMAC signing key New accepts for HS256,
-// in bytes (the output size of SHA-256, as RFC 7518 §3.2 requires). HS384
-// and HS512 need 48 and 64 bytes.
-const MinHMACKeyLength = 32
-
-// DefaultMaxTokenLength bounds the length of a token string. Longer tokens
-// are refused before any decoding. simplejwt's tokens are about 230 bytes.
-const DefaultMaxTokenLength = 8192
+const (
+	// MinHMACKeyLength is the shortest HMAC signing key New accepts for
+	// HS256, in bytes (the output size of SHA-256, as RFC 7518 §3.2
+	// requires). HS384 and HS512 need 48 and 64 bytes.
+	MinHMACKeyLength = 32
+	// DefaultMaxTokenLength bounds the length of a token string. Longer
+	// tokens are refused before any decoding. simplejwt's tokens are about
+	// 230 bytes.
+	DefaultMaxTokenLength = 8192
+)
 
 // Config is simplejwt's SIMPLE_JWT settings that concern tokens.
 type Config struct {
