@@ -84,7 +84,7 @@ type chunk struct {
 // Username is a substring of c.names and Revoked is shared.
 func (c *chunk) state(base int64, i int) store.UserState {
 	e := &c.entries[i]
-	st := store.UserState{
+	return store.UserState{
 		ID:          base + int64(i),
 		Username:    c.names[e.nameOff : e.nameOff+uint32(e.nameLen)],
 		IsActive:    e.flags&fActive != 0,
@@ -92,11 +92,8 @@ func (c *chunk) state(base int64, i int) store.UserState {
 		IsSuperuser: e.flags&fSuperuser != 0,
 		NotBefore:   e.notBefore,
 		Password:    e.password,
+		Revoked:     c.revoked[uint8(i)], // nil from a nil map
 	}
-	if c.revoked != nil {
-		st.Revoked = c.revoked[uint8(i)]
-	}
-	return st
 }
 
 // entryOf is st as an entry whose username is at off in the names.
@@ -432,10 +429,7 @@ func (ix *Index) Learn(st store.UserState) {
 func (ix *Index) set(id int64, st store.UserState, exists bool) {
 	st.ID = id
 	prev, had := ix.Lookup(id)
-	if exists && had && prev.Equal(st) {
-		return
-	}
-	if !exists && !had {
+	if exists && had && prev.Equal(st) || !exists && !had {
 		return
 	}
 	d := *ix.dir.Load()
