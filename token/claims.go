@@ -12,7 +12,8 @@ import (
 // Its members point into a buffer that belongs to the Claims alone.
 type Claims struct {
 	members []member
-	cfg     *Config // the codec's, for the names of the claims below
+	// typ, jti and userID are the codec's names of these claims.
+	typ, jti, userID string
 }
 
 // Get returns the raw JSON value of any claim, if present, with the
@@ -25,20 +26,10 @@ func (cl *Claims) Get(name string) ([]byte, bool) {
 }
 
 // Type returns the token type claim, if present and a string.
-func (cl *Claims) Type() (string, bool) {
-	if cl.cfg == nil {
-		return "", false
-	}
-	return cl.stringClaim(cl.cfg.TokenTypeClaim)
-}
+func (cl *Claims) Type() (string, bool) { return cl.stringClaim(cl.typ) }
 
 // JTI returns the token id claim, if present and a string.
-func (cl *Claims) JTI() (string, bool) {
-	if cl.cfg == nil {
-		return "", false
-	}
-	return cl.stringClaim(cl.cfg.JTIClaim)
-}
+func (cl *Claims) JTI() (string, bool) { return cl.stringClaim(cl.jti) }
 
 func (cl *Claims) stringClaim(name string) (string, bool) {
 	v, ok := cl.Get(name)
@@ -72,12 +63,7 @@ func (cl *Claims) number(name string) (int64, bool) {
 
 // UserID returns the raw JSON value of the user id claim, if present. The
 // bytes belong to cl and must not be modified.
-func (cl *Claims) UserID() ([]byte, bool) {
-	if cl.cfg == nil {
-		return nil, false
-	}
-	return cl.Get(cl.cfg.UserIDClaim)
-}
+func (cl *Claims) UserID() ([]byte, bool) { return cl.Get(cl.userID) }
 
 // HeaderValue turns a raw JSON claim value into the text an identity
 // header carries: a JSON string unquoted, any other value as its compact

@@ -251,7 +251,7 @@ func (c *Codec) Decode(tok string, now time.Time) (*Claims, error) {
 	if e != nil {
 		return nil, e
 	}
-	return &Claims{members: ms, cfg: &c.cfg}, nil
+	return &Claims{members: ms, typ: c.cfg.TokenTypeClaim, jti: c.cfg.JTIClaim, userID: c.cfg.UserIDClaim}, nil
 }
 
 // Check is simplejwt's stage after decoding: ErrNoExp, ErrNoID, then
