@@ -122,12 +122,17 @@ func (m *Maker) For(accessToken string, tokenExp int64, user User, now time.Time
 	if ok && t < e.reuseUntil && e.id == user.ID && e.username == user.Username {
 		return e.assertion, nil
 	}
-	exp := min(t+m.lifetime, tokenExp)
-	a, err := m.sign(accessToken, user, t, exp)
+	c := Claims{TokenType: TokenType, Issuer: m.cfg.Issuer, Audience: m.cfg.Audience,
+		Subject: strconv.FormatInt(user.ID, 10), Username: user.Username, IssuedAt: t, ExpiresAt: min(t+m.lifetime, tokenExp)}
+	if m.cfg.JTI != nil {
+		c.JTI = m.cfg.JTI(accessToken)
+	}
+	b, _ := json.Marshal(c) // strings and integers always marshal
+	a, err := m.signer.Sign(b)
 	if err != nil {
 		return "", err
 	}
-	m.store(accessToken, entry{id: user.ID, username: user.Username, assertion: a, reuseUntil: min(t+m.lifetime/2, exp)}, t)
+	m.store(accessToken, entry{id: user.ID, username: user.Username, assertion: a, reuseUntil: min(t+m.lifetime/2, c.ExpiresAt)}, t)
 	return a, nil
 }
 
@@ -141,16 +146,6 @@ type Claims struct {
 	JTI       string `json:"jti,omitempty"`
 	IssuedAt  int64  `json:"iat"`
 	ExpiresAt int64  `json:"exp"`
-}
-
-func (m *Maker) sign(accessToken string, user User, iat, exp int64) (string, error) {
-	c := Claims{TokenType: TokenType, Issuer: m.cfg.Issuer, Audience: m.cfg.Audience,
-		Subject: strconv.FormatInt(user.ID, 10), Username: user.Username, IssuedAt: iat, ExpiresAt: exp}
-	if m.cfg.JTI != nil {
-		c.JTI = m.cfg.JTI(accessToken)
-	}
-	b, _ := json.Marshal(c) // strings and integers always marshal
-	return m.signer.Sign(b)
 }
 
 // store caches e; a full cache first drops what can no longer be reused,
