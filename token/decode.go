@@ -48,12 +48,19 @@ func (c *Codec) decodeStage(tok string, now int64, buf []byte, ms []member) (_ [
 	if len(tok) > c.cfg.MaxTokenLength {
 		return buf, ms, 0, errTooLong
 	}
-	hdr, rest, _ := strings.Cut(tok, ".")
-	pay, sig, _ := strings.Cut(rest, ".")
-	if hdr == "" || pay == "" || sig == "" || strings.IndexByte(sig, '.') >= 0 {
+	d1 := strings.IndexByte(tok, '.')
+	if d1 <= 0 {
 		return buf, ms, 0, errSegments
 	}
-	d2 := len(hdr) + 1 + len(pay) // the end of the signing input
+	d2 := strings.IndexByte(tok[d1+1:], '.')
+	if d2 <= 0 {
+		return buf, ms, 0, errSegments
+	}
+	d2 += d1 + 1
+	hdr, pay, sig := tok[:d1], tok[d1+1:d2], tok[d2+1:]
+	if sig == "" || strings.IndexByte(sig, '.') >= 0 {
+		return buf, ms, 0, errSegments
+	}
 	// Everything decoded below fits in 3×len(tok): the signing input, the
 	// decoded segments and the decoded names and strings are each shorter
 	// than the token. A buffer that grows anyway stays correct, since
