@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -155,11 +156,7 @@ func (m *Maker) store(accessToken string, e entry, now int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) >= m.cfg.MaxEntries {
-		for k, old := range m.entries {
-			if old.reuseUntil <= now {
-				delete(m.entries, k)
-			}
-		}
+		maps.DeleteFunc(m.entries, func(_ string, old entry) bool { return old.reuseUntil <= now })
 		for k := range m.entries {
 			if len(m.entries) < m.cfg.MaxEntries*3/4 {
 				break

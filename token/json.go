@@ -326,20 +326,13 @@ func parseNumber(v []byte) (n int64, above, ok bool) {
 		return 0, false, false
 	}
 	if !bytes.ContainsAny(v, ".eE") { // Python reads a fraction or an exponent as a float
-		neg := v[0] == '-'
-		digits := v
-		if neg {
-			digits = v[1:]
-		}
+		digits, neg := bytes.CutPrefix(v, []byte("-"))
 		if len(digits) == 0 {
 			return 0, false, false
 		}
 		var u uint64
 		for _, c := range digits {
-			if c < '0' || c > '9' {
-				return 0, false, false
-			}
-			if u > (math.MaxUint64-9)/10 {
+			if c < '0' || c > '9' || u > (math.MaxUint64-9)/10 {
 				return 0, false, false
 			}
 			u = u*10 + uint64(c-'0')
