@@ -1,6 +1,7 @@
 package password
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -59,17 +60,8 @@ type Argon2 struct {
 }
 
 func (h Argon2) params() (t, m uint32, p uint8) {
-	t, m, p = h.TimeCost, h.MemoryCost, h.Parallelism
-	if t == 0 {
-		t = defaultArgon2TimeCost
-	}
-	if m == 0 {
-		m = defaultArgon2MemoryCost
-	}
-	if p == 0 {
-		p = defaultArgon2Parallelism
-	}
-	return t, m, p
+	return cmp.Or(h.TimeCost, defaultArgon2TimeCost), cmp.Or(h.MemoryCost, defaultArgon2MemoryCost),
+		cmp.Or(h.Parallelism, defaultArgon2Parallelism)
 }
 
 // Algorithm returns "argon2".
@@ -113,7 +105,7 @@ func (h Argon2) MustUpdate(encoded string) bool {
 	}
 	t, m, p := h.params()
 	return d.variety != "argon2id" || d.t != t || d.m != m || d.p != p ||
-		len(d.hash) != argon2HashLen || shortSalt(len(d.salt))
+		len(d.hash) != argon2HashLen || len(d.salt) < saltLength
 }
 
 func (h Argon2) dummy() string {
@@ -179,9 +171,13 @@ func parseArgon2(encoded string) (argon2Decoded, error) {
 	default:
 		return d, malformed(alg, "version")
 	}
-	m, ok1 := cutParam(&parts[2], "m=", ",")
-	t, ok2 := cutParam(&parts[2], "t=", ",")
-	p, ok3 := cutParam(&parts[2], "p=", "")
+	mtp := strings.Split(parts[2], ",")
+	if len(mtp) != 3 {
+		return d, malformed(alg, "parameters")
+	}
+	m, ok1 := decimalAfter(mtp[0], "m=")
+	t, ok2 := decimalAfter(mtp[1], "t=")
+	p, ok3 := decimalAfter(mtp[2], "p=")
 	if !ok1 || !ok2 || !ok3 || p > 255 {
 		return d, malformed(alg, "parameters")
 	}
@@ -200,26 +196,11 @@ func parseArgon2(encoded string) (argon2Decoded, error) {
 	return d, nil
 }
 
-// cutParam parses "<name><decimal><sep>" off the front of *s (sep ""
-// meaning the end of *s).
-func cutParam(s *string, name, sep string) (uint64, bool) {
-	rest, ok := strings.CutPrefix(*s, name)
+// decimalAfter parses the canonical decimal that follows name in s.
+func decimalAfter(s, name string) (uint64, bool) {
+	num, ok := strings.CutPrefix(s, name)
 	if !ok {
 		return 0, false
 	}
-	num := rest
-	if sep != "" {
-		num, rest, ok = strings.Cut(rest, sep)
-		if !ok {
-			return 0, false
-		}
-	} else {
-		rest = ""
-	}
-	n, ok := parseDecimal(num, math.MaxUint32)
-	if !ok {
-		return 0, false
-	}
-	*s = rest
-	return n, true
+	return parseDecimal(num, math.MaxUint32)
 }

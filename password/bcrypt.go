@@ -1,10 +1,12 @@
 package password
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -27,8 +29,9 @@ const bcryptMaxPassword = 72
 // second). BCryptSHA256 has no such limit.
 var ErrBCryptPassword = errors.New("password: bcrypt: password longer than 72 bytes or containing NUL")
 
-var bcryptB64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").
-	WithPadding(base64.NoPadding).Strict()
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+var bcryptB64 = base64.NewEncoding(bcryptAlphabet).WithPadding(base64.NoPadding).Strict()
 
 // BCryptSHA256 is Django's BCryptSHA256PasswordHasher:
 //
@@ -88,26 +91,19 @@ func (h BCrypt) Encode(password string) (string, error) {
 	return bcryptRaw.encode(password, bcryptCost(h.Cost))
 }
 
-// Verify reports whether password matches encoded, with the cost and salt
-// stored in encoded.
+// Verify is as BCryptSHA256's, on the raw password.
 func (BCrypt) Verify(password, encoded string) (bool, error) {
 	return bcryptRaw.verify(password, encoded)
 }
 
-// MustUpdate reports whether encoded has another cost than h (Django's
-// must_update), or cannot be parsed.
+// MustUpdate is as BCryptSHA256's.
 func (h BCrypt) MustUpdate(encoded string) bool {
 	return bcryptRaw.mustUpdate(encoded, bcryptCost(h.Cost))
 }
 
 func (h BCrypt) dummy() string { return bcryptRaw.dummy(bcryptCost(h.Cost)) }
 
-func bcryptCost(c int) int {
-	if c == 0 {
-		return defaultBCryptCost
-	}
-	return c
-}
+func bcryptCost(c int) int { return cmp.Or(c, defaultBCryptCost) }
 
 type bcryptVariant struct {
 	algorithm string
@@ -163,27 +159,17 @@ func (v bcryptVariant) parse(encoded string) (string, int, error) {
 		(data[2] != 'a' && data[2] != 'b' && data[2] != 'y') || data[3] != '$' || data[6] != '$' {
 		return "", 0, malformed(v.algorithm, "bcrypt string")
 	}
-	c1, c2 := data[4], data[5]
-	if c1 < '0' || c1 > '9' || c2 < '0' || c2 > '9' {
-		return "", 0, malformed(v.algorithm, "cost")
-	}
-	cost := int(c1-'0')*10 + int(c2-'0')
-	if cost < bcrypt.MinCost || cost > maxBCryptCost {
+	cost := int(data[4]-'0')*10 + int(data[5]-'0')
+	if strings.Trim(data[4:6], "0123456789") != "" || cost < bcrypt.MinCost || cost > maxBCryptCost {
 		return "", 0, malformed(v.algorithm, "cost")
 	}
 	if _, err := bcryptB64.DecodeString(data[7:29]); err != nil {
 		return "", 0, malformed(v.algorithm, "salt")
 	}
-	for i := 29; i < 60; i++ {
-		if !isBcryptChar(data[i]) {
-			return "", 0, malformed(v.algorithm, "hash")
-		}
+	if strings.Trim(data[29:], bcryptAlphabet) != "" {
+		return "", 0, malformed(v.algorithm, "hash")
 	}
 	return data, cost, nil
-}
-
-func isBcryptChar(c byte) bool {
-	return c == '.' || c == '/' || ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z') || ('0' <= c && c <= '9')
 }
 
 func (v bcryptVariant) verify(password, encoded string) (bool, error) {
@@ -210,7 +196,5 @@ func (v bcryptVariant) mustUpdate(encoded string, cost int) bool {
 }
 
 func (v bcryptVariant) dummy(cost int) string {
-	c := byte('0' + cost/10)
-	d := byte('0' + cost%10)
-	return v.algorithm + "$$2b$" + string([]byte{c, d}) + "$" + strings.Repeat(".", 53)
+	return fmt.Sprintf("%s$$2b$%02d$%s", v.algorithm, cost, strings.Repeat(".", 53))
 }

@@ -43,9 +43,7 @@ type PBKDF2SHA256 struct {
 // PBKDF2SHA256 with HMAC-SHA1 and a 20-byte derived key, under the
 // algorithm name "pbkdf2_sha1".
 type PBKDF2SHA1 struct {
-	// Iterations is the count of new hashes, and the count MustUpdate
-	// compares with; zero or less means DefaultPBKDF2Iterations. Verify
-	// always uses the count stored in the hash.
+	// Iterations is as PBKDF2SHA256's.
 	Iterations int
 }
 
@@ -73,35 +71,28 @@ func (h PBKDF2SHA256) MustUpdate(encoded string) bool {
 func (h PBKDF2SHA256) pbkdf2() (*pbkdf2Variant, int) {
 	return pbkdf2SHA256, pbkdf2Iterations(h.Iterations)
 }
-
 func (h PBKDF2SHA256) dummy() string { return pbkdf2SHA256.dummy(pbkdf2Iterations(h.Iterations)) }
 
 // Algorithm returns "pbkdf2_sha1".
 func (PBKDF2SHA1) Algorithm() string { return pbkdf2SHA1.algorithm }
 
-// Encode hashes password with a fresh salt and h's iteration count.
+// Encode is as PBKDF2SHA256's.
 func (h PBKDF2SHA1) Encode(password string) (string, error) {
 	return pbkdf2SHA1.encode(password, newSalt(), pbkdf2Iterations(h.Iterations))
 }
 
-// Verify reports whether password matches encoded, recomputing PBKDF2 with
-// the iteration count and salt stored in encoded.
+// Verify is as PBKDF2SHA256's.
 func (PBKDF2SHA1) Verify(password, encoded string) (bool, error) {
 	return pbkdf2SHA1.verify(password, encoded)
 }
 
-// MustUpdate reports whether encoded has another iteration count than h
-// or a salt shorter than 22 characters; it also reports true for an
-// encoded it cannot parse.
+// MustUpdate is as PBKDF2SHA256's.
 func (h PBKDF2SHA1) MustUpdate(encoded string) bool {
 	return pbkdf2SHA1.mustUpdate(encoded, pbkdf2Iterations(h.Iterations))
 }
 
-func (h PBKDF2SHA1) pbkdf2() (*pbkdf2Variant, int) {
-	return pbkdf2SHA1, pbkdf2Iterations(h.Iterations)
-}
-
-func (h PBKDF2SHA1) dummy() string { return pbkdf2SHA1.dummy(pbkdf2Iterations(h.Iterations)) }
+func (h PBKDF2SHA1) pbkdf2() (*pbkdf2Variant, int) { return pbkdf2SHA1, pbkdf2Iterations(h.Iterations) }
+func (h PBKDF2SHA1) dummy() string                 { return pbkdf2SHA1.dummy(pbkdf2Iterations(h.Iterations)) }
 
 func pbkdf2Iterations(n int) int {
 	if n <= 0 {
@@ -140,26 +131,21 @@ type pbkdf2Decoded struct {
 // what Django cannot recompute (missing fields, an empty salt) or could
 // never match (a non-canonical iteration count).
 func (v *pbkdf2Variant) parse(encoded string) (pbkdf2Decoded, error) {
-	rest, ok := strings.CutPrefix(encoded, v.algorithm+"$")
-	if !ok {
+	f := strings.SplitN(encoded, "$", 4)
+	if f[0] != v.algorithm {
 		return pbkdf2Decoded{}, malformed(v.algorithm, "algorithm")
 	}
-	iter, rest, ok := strings.Cut(rest, "$")
-	if !ok {
+	if len(f) != 4 {
 		return pbkdf2Decoded{}, malformed(v.algorithm, "field count")
 	}
-	salt, hash, ok := strings.Cut(rest, "$")
-	if !ok {
-		return pbkdf2Decoded{}, malformed(v.algorithm, "field count")
-	}
-	n, ok := parseDecimal(iter, uint64(maxPBKDF2Iterations))
+	n, ok := parseDecimal(f[1], uint64(maxPBKDF2Iterations))
 	if !ok {
 		return pbkdf2Decoded{}, malformed(v.algorithm, "iterations")
 	}
-	if salt == "" {
+	if f[2] == "" {
 		return pbkdf2Decoded{}, malformed(v.algorithm, "salt")
 	}
-	return pbkdf2Decoded{iterations: int(n), salt: salt, hash: hash}, nil
+	return pbkdf2Decoded{iterations: int(n), salt: f[2], hash: f[3]}, nil
 }
 
 func (v *pbkdf2Variant) encode(password, salt string, iterations int) (string, error) {
@@ -173,8 +159,11 @@ func (v *pbkdf2Variant) encode(password, salt string, iterations int) (string, e
 	if err != nil {
 		return "", err
 	}
-	return v.algorithm + "$" + strconv.Itoa(iterations) + "$" + salt + "$" +
-		base64.StdEncoding.EncodeToString(dk), nil
+	return v.format(iterations, salt, dk), nil
+}
+
+func (v *pbkdf2Variant) format(iterations int, salt string, dk []byte) string {
+	return v.algorithm + "$" + strconv.Itoa(iterations) + "$" + salt + "$" + base64.StdEncoding.EncodeToString(dk)
 }
 
 func (v *pbkdf2Variant) verify(password, encoded string) (bool, error) {
@@ -194,33 +183,14 @@ func (v *pbkdf2Variant) mustUpdate(encoded string, iterations int) bool {
 	if err != nil {
 		return true
 	}
-	return d.iterations != iterations || shortSalt(utf8.RuneCountInString(d.salt))
+	return d.iterations != iterations || utf8.RuneCountInString(d.salt) < saltLength
 }
 
 // dummy returns a well-formed encoding with the given iteration count
 // that no password matches in practice (its hash is all zero bytes), for
 // Set's timing-equalising run.
 func (v *pbkdf2Variant) dummy(iterations int) string {
-	return v.algorithm + "$" + strconv.Itoa(iterations) + "$" + dummySalt + "$" +
-		base64.StdEncoding.EncodeToString(make([]byte, v.size))
-}
-
-// dummySalt is the salt of the dummy encodings: 22 characters, as a real one.
-const dummySalt = "jwtgateDummySaltXXXXXX"
-
-// equalBase64 reports, in constant time for a given stored length, whether
-// the standard base64 of dk is stored (Django compares the re-encoded
-// string, so a non-canonical stored value never matches).
-func equalBase64(dk []byte, stored string) bool {
-	var buf [128]byte
-	var enc []byte
-	if n := base64.StdEncoding.EncodedLen(len(dk)); n <= len(buf) {
-		enc = buf[:n]
-	} else {
-		enc = make([]byte, n)
-	}
-	base64.StdEncoding.Encode(enc, dk)
-	return subtle.ConstantTimeCompare(enc, []byte(stored)) == 1
+	return v.format(iterations, dummySalt, make([]byte, v.size))
 }
 
 // pbkdf2Padded returns the first block of PBKDF2(newHash, password, salt,

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"strconv"
@@ -43,17 +44,8 @@ type Scrypt struct {
 }
 
 func (h Scrypt) params() (n, r, p int) {
-	n, r, p = h.WorkFactor, h.BlockSize, h.Parallelism
-	if n == 0 {
-		n = defaultScryptWorkFactor
-	}
-	if r == 0 {
-		r = defaultScryptBlockSize
-	}
-	if p == 0 {
-		p = defaultScryptParallelism
-	}
-	return n, r, p
+	return cmp.Or(h.WorkFactor, defaultScryptWorkFactor), cmp.Or(h.BlockSize, defaultScryptBlockSize),
+		cmp.Or(h.Parallelism, defaultScryptParallelism)
 }
 
 // Algorithm returns "scrypt".
@@ -76,8 +68,12 @@ func scryptEncode(password, salt string, n, r, p int) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return scryptFormat(n, r, p, salt, key), nil
+}
+
+func scryptFormat(n, r, p int, salt string, key []byte) string {
 	return "scrypt$" + strconv.Itoa(n) + "$" + salt + "$" + strconv.Itoa(r) + "$" +
-		strconv.Itoa(p) + "$" + base64.StdEncoding.EncodeToString(key), nil
+		strconv.Itoa(p) + "$" + base64.StdEncoding.EncodeToString(key)
 }
 
 // Verify reports whether password matches encoded, recomputing scrypt
@@ -107,8 +103,7 @@ func (h Scrypt) MustUpdate(encoded string) bool {
 
 func (h Scrypt) dummy() string {
 	n, r, p := h.params()
-	return "scrypt$" + strconv.Itoa(n) + "$" + dummySalt + "$" + strconv.Itoa(r) + "$" +
-		strconv.Itoa(p) + "$" + base64.StdEncoding.EncodeToString(make([]byte, scryptKeyLen))
+	return scryptFormat(n, r, p, dummySalt, make([]byte, scryptKeyLen))
 }
 
 // scryptParamsOK checks the rules of OpenSSL's EVP_PBE_scrypt, which
