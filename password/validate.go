@@ -2,6 +2,7 @@ package password
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -64,15 +65,7 @@ func tooShortMessage(n int) string {
 
 // isNumeric is str.isdigit(): not empty, and only digits.
 func isNumeric(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !pyIsDigit(r) {
-			return false
-		}
-	}
-	return true
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return !pyIsDigit(r) }) < 0
 }
 
 // similarAttribute returns the verbose name of the first attribute the

@@ -38,8 +38,10 @@ def ranges(cps):
 
 
 if "--go" in sys.argv:
-    for lo, hi in ranges(cp for cp, c in chars() if c.isdigit() and not c.isdecimal()):
-        print("{Lo: 0x%04x, Hi: 0x%04x, Stride: 1}," % (lo, hi))
+    rs = ["{0x%04x, 0x%04x, 1}," % (lo, hi)
+          for lo, hi in ranges(cp for cp, c in chars() if c.isdigit() and not c.isdecimal())]
+    for i in range(0, len(rs), 4):
+        print(" ".join(rs[i:i + 4]))
     sys.exit()
 
 assigned, digit, word, space, ignorable, cased = [], [], [], [], [], []
