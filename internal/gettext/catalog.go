@@ -118,7 +118,10 @@ func Load(cfg Config) (*Set, error) {
 		s.langs = append(s.langs, cfg.LanguageCode)
 	}
 	// The language of a request that asks for none Django supports.
-	s.def = s.anyIndex[s.variantOr(cfg.LanguageCode, cfg.LanguageCode)]
+	s.def = s.anyIndex[cfg.LanguageCode]
+	if i, ok := s.variant(cfg.LanguageCode); ok {
+		s.def = s.anyIndex[s.langs[i]]
+	}
 	s.tables = make([]map[string]string, len(s.langs))
 	for i, code := range s.langs {
 		s.tables[i] = s.table(catalogs, code, cfg.Msgids, true)
@@ -131,54 +134,33 @@ func Load(cfg Config) (*Set, error) {
 // locale (in Django's order of add_fallback: the directories in reverse),
 // then the LANGUAGE_CODE translation unless code is it or English.
 func (s *Set) table(catalogs []map[string]map[string]string, code string, msgids []string, withDefault bool) map[string]string {
-	locs := expand(ToLocale(code))
 	var primary, fallback []map[string]string
 	for _, c := range catalogs {
-		first := true
-		for _, loc := range locs {
+		var found []map[string]string
+		for _, loc := range expand(ToLocale(code)) {
 			if m, ok := c[loc]; ok {
-				if first {
-					primary = append(primary, m)
-					first = false
-				}
+				found = append(found, m)
 			}
 		}
-	}
-	for d := len(catalogs) - 1; d >= 0; d-- {
-		found := 0
-		for _, loc := range locs {
-			if m, ok := catalogs[d][loc]; ok {
-				if found > 0 {
-					fallback = append(fallback, m)
-				}
-				found++
-			}
+		if len(found) > 0 {
+			primary = append(primary, found[0])
+			fallback = slices.Concat(found[1:], fallback)
 		}
 	}
-	var def map[string]string
+	chain := append(primary, fallback...)
 	if withDefault && code != s.languageCode && !strings.HasPrefix(code, "en") {
-		def = s.table(catalogs, s.languageCode, msgids, false)
+		chain = append(chain, s.table(catalogs, s.languageCode, msgids, false))
 	}
 	out := map[string]string{}
 	for _, id := range msgids {
-		if tr, ok := lookup(id, primary, fallback); ok {
-			out[id] = tr
-		} else if tr, ok := def[id]; ok {
-			out[id] = tr
-		}
-	}
-	return out
-}
-
-func lookup(id string, lists ...[]map[string]string) (string, bool) {
-	for _, l := range lists {
-		for _, m := range l {
+		for _, m := range chain {
 			if tr, ok := m[id]; ok {
-				return tr, true
+				out[id] = tr
+				break
 			}
 		}
 	}
-	return "", false
+	return out
 }
 
 // Languages returns the language codes, in index order.

@@ -1,5 +1,10 @@
 package gettext
 
+import (
+	"slices"
+	"strings"
+)
+
 // Django's get_language_from_request (django/utils/translation/trans_real.py
 // of Django 3.2), without allocating: the header is parsed into an array
 // on the stack.
@@ -27,42 +32,19 @@ func (s *Set) Negotiate(cookie, acceptLanguage string) int {
 	var entries [maxHeader / 2]entry
 	var buf [maxHeader]byte
 	n := parseAcceptLanguage(acceptLanguage, &buf, &entries)
-	// Highest quality first; equal qualities in header order (a stable
-	// sort): one pass per distinct quality.
-	prev := 1001
-	for {
-		q := -1
-		for _, e := range entries[:n] {
-			if int(e.q) < prev && int(e.q) > q {
-				q = int(e.q)
-			}
+	// Highest quality first, equal qualities in header order (Python's
+	// stable sort).
+	slices.SortStableFunc(entries[:n], func(a, b entry) int { return int(b.q) - int(a.q) })
+	for _, e := range entries[:n] {
+		lang := buf[e.start:e.end]
+		if string(lang) == "*" {
+			return s.def
 		}
-		if q < 0 {
-			break
+		if i, ok := s.variant(string(lang)); ok {
+			return i
 		}
-		for _, e := range entries[:n] {
-			if int(e.q) != q {
-				continue
-			}
-			lang := buf[e.start:e.end]
-			if string(lang) == "*" {
-				return s.def
-			}
-			if i, ok := s.variant(string(lang)); ok {
-				return i
-			}
-		}
-		prev = q
 	}
 	return s.def
-}
-
-// variantOr is get_supported_language_variant, or else.
-func (s *Set) variantOr(code, orElse string) string {
-	if i, ok := s.variant(code); ok {
-		return s.langs[i]
-	}
-	return orElse
 }
 
 // variant is get_supported_language_variant(code): the code, its LANG_INFO
@@ -71,7 +53,7 @@ func (s *Set) variantOr(code, orElse string) string {
 // string(bytes) conversions do not allocate.
 func (s *Set) variant(code string) (int, bool) {
 	if len(code) > maxHeader {
-		i := lastIndex(code[:maxHeader], '-')
+		i := strings.LastIndexByte(code[:maxHeader], '-')
 		if i <= 0 {
 			return 0, false
 		}
@@ -81,14 +63,7 @@ func (s *Set) variant(code string) (int, bool) {
 		return 0, false
 	}
 	var lower [maxHeader]byte
-	l := lower[:len(code)]
-	for i := range len(code) {
-		c := code[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		l[i] = c
-	}
+	l := lowerASCII(&lower, code)
 	if !validCode(l) {
 		return 0, false
 	}
@@ -138,13 +113,17 @@ func validCode(b []byte) bool {
 	return part > 0
 }
 
-func lastIndex(s string, c byte) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == c {
-			return i
+// lowerASCII copies s into buf with ASCII letters lower-cased.
+func lowerASCII(buf *[maxHeader]byte, s string) []byte {
+	b := buf[:len(s)]
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
+		b[i] = c
 	}
-	return -1
+	return b
 }
 
 // entry is one language range of an Accept-Language header: buf[start:end]
@@ -165,20 +144,13 @@ type entry struct {
 // matches 0x1c–0x1f, 0x85 and 0xa0.
 func parseAcceptLanguage(h string, buf *[maxHeader]byte, out *[maxHeader / 2]entry) int {
 	if len(h) > maxHeader {
-		i := lastIndex(h[:maxHeader], ',')
+		i := strings.LastIndexByte(h[:maxHeader], ',')
 		if i <= 0 {
 			return 0
 		}
 		h = h[:i]
 	}
-	for i := range len(h) {
-		c := h[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	b := buf[:len(h)]
+	b := lowerASCII(buf, h)
 	n, p := 0, 0
 	for p < len(b) {
 		if n == len(out) {
