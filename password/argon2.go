@@ -5,8 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -114,11 +114,8 @@ func (h Argon2) dummy() string {
 }
 
 func argon2Format(variety string, t, m uint32, p uint8, salt, key []byte) string {
-	return "argon2$" + variety + "$v=" + strconv.Itoa(argon2.Version) +
-		"$m=" + strconv.FormatUint(uint64(m), 10) +
-		",t=" + strconv.FormatUint(uint64(t), 10) +
-		",p=" + strconv.FormatUint(uint64(p), 10) +
-		"$" + argon2B64.EncodeToString(salt) + "$" + argon2B64.EncodeToString(key)
+	return fmt.Sprintf("argon2$%s$v=%d$m=%d,t=%d,p=%d$%s$%s", variety, argon2.Version, m, t, p,
+		argon2B64.EncodeToString(salt), argon2B64.EncodeToString(key))
 }
 
 // argon2ParamsOK checks libargon2's rules (t >= 1, p >= 1, m >= 8p) and
@@ -160,13 +157,9 @@ func parseArgon2(encoded string) (argon2Decoded, error) {
 	if len(parts) != 5 {
 		return d, malformed(alg, "field count")
 	}
-	v, ok := strings.CutPrefix(parts[1], "v=")
-	if !ok {
-		return d, malformed(alg, "version")
-	}
-	switch v {
-	case "19":
-	case "16":
+	switch parts[1] {
+	case "v=19":
+	case "v=16":
 		return d, unsupported(alg, "version 1.0")
 	default:
 		return d, malformed(alg, "version")

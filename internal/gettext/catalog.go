@@ -87,24 +87,13 @@ func Load(cfg Config) (*Set, error) {
 	}
 	s := &Set{languageCode: cfg.LanguageCode, supported: map[string]int{}, anyIndex: map[string]int{}, byPrefix: map[string]int{}}
 	// settings.LANGUAGES: the locales of Django's own catalog.
-	last := catalogs[len(catalogs)-1]
-	for loc := range last {
+	for loc := range catalogs[len(catalogs)-1] {
 		s.langs = append(s.langs, ToLanguage(loc))
 	}
 	slices.Sort(s.langs)
-	hasCatalog := func(code string) bool {
-		for _, loc := range expand(ToLocale(code)) {
-			for _, c := range catalogs {
-				if _, ok := c[loc]; ok {
-					return true
-				}
-			}
-		}
-		return false
-	}
 	for i, code := range s.langs {
 		s.anyIndex[code] = i
-		if hasCatalog(code) {
+		if len(translations(catalogs, code)) > 0 {
 			s.supported[code] = i
 		}
 		if g, _, ok := strings.Cut(code, "-"); ok {
@@ -122,18 +111,33 @@ func Load(cfg Config) (*Set, error) {
 	if i, ok := s.variant(cfg.LanguageCode); ok {
 		s.def = s.anyIndex[s.langs[i]]
 	}
+	// Every translation but LANGUAGE_CODE's and English ones falls back on
+	// LANGUAGE_CODE's.
+	def := translations(catalogs, cfg.LanguageCode)
 	s.tables = make([]map[string]string, len(s.langs))
 	for i, code := range s.langs {
-		s.tables[i] = s.table(catalogs, code, cfg.Msgids, true)
+		chain := translations(catalogs, code)
+		if code != cfg.LanguageCode && !strings.HasPrefix(code, "en") {
+			chain = append(chain, def...)
+		}
+		s.tables[i] = map[string]string{}
+		for _, id := range cfg.Msgids {
+			for _, m := range chain {
+				if tr, ok := m[id]; ok {
+					s.tables[i][id] = tr
+					break
+				}
+			}
+		}
 	}
 	return s, nil
 }
 
-// table flattens DjangoTranslation(code) for msgids: the first catalog of
-// each directory (in precedence order), then the other expansions of the
-// locale (in Django's order of add_fallback: the directories in reverse),
-// then the LANGUAGE_CODE translation unless code is it or English.
-func (s *Set) table(catalogs []map[string]map[string]string, code string, msgids []string, withDefault bool) map[string]string {
+// translations is DjangoTranslation(code) as the catalogs it looks in, in
+// order: the first catalog of each directory (in precedence order), then
+// the other expansions of the locale (in Django's order of add_fallback:
+// the directories in reverse). It is empty when no directory has one.
+func translations(catalogs []map[string]map[string]string, code string) []map[string]string {
 	var primary, fallback []map[string]string
 	for _, c := range catalogs {
 		var found []map[string]string
@@ -147,20 +151,7 @@ func (s *Set) table(catalogs []map[string]map[string]string, code string, msgids
 			fallback = slices.Concat(found[1:], fallback)
 		}
 	}
-	chain := append(primary, fallback...)
-	if withDefault && code != s.languageCode && !strings.HasPrefix(code, "en") {
-		chain = append(chain, s.table(catalogs, s.languageCode, msgids, false))
-	}
-	out := map[string]string{}
-	for _, id := range msgids {
-		for _, m := range chain {
-			if tr, ok := m[id]; ok {
-				out[id] = tr
-				break
-			}
-		}
-	}
-	return out
+	return append(primary, fallback...)
 }
 
 // Languages returns the language codes, in index order.
