@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -29,9 +30,11 @@ const bcryptMaxPassword = 72
 // second). BCryptSHA256 has no such limit.
 var ErrBCryptPassword = errors.New("password: bcrypt: password longer than 72 bytes or containing NUL")
 
-const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-var bcryptB64 = base64.NewEncoding(bcryptAlphabet).WithPadding(base64.NoPadding).Strict()
+var (
+	bcryptB64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").
+			WithPadding(base64.NoPadding).Strict()
+	bcryptString = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
+)
 
 // BCryptSHA256 is Django's BCryptSHA256PasswordHasher:
 //
@@ -155,19 +158,15 @@ func (v bcryptVariant) parse(encoded string) (string, int, error) {
 	if !ok {
 		return "", 0, malformed(v.algorithm, "algorithm")
 	}
-	if len(data) != 60 || data[0] != '$' || data[1] != '2' ||
-		(data[2] != 'a' && data[2] != 'b' && data[2] != 'y') || data[3] != '$' || data[6] != '$' {
+	if !bcryptString.MatchString(data) {
 		return "", 0, malformed(v.algorithm, "bcrypt string")
 	}
 	cost := int(data[4]-'0')*10 + int(data[5]-'0')
-	if strings.Trim(data[4:6], "0123456789") != "" || cost < bcrypt.MinCost || cost > maxBCryptCost {
+	if cost < bcrypt.MinCost || cost > maxBCryptCost {
 		return "", 0, malformed(v.algorithm, "cost")
 	}
 	if _, err := bcryptB64.DecodeString(data[7:29]); err != nil {
 		return "", 0, malformed(v.algorithm, "salt")
-	}
-	if strings.Trim(data[29:], bcryptAlphabet) != "" {
-		return "", 0, malformed(v.algorithm, "hash")
 	}
 	return data, cost, nil
 }

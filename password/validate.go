@@ -82,13 +82,10 @@ func similarAttribute(password string, u UserAttributes) string {
 		{u.LastName, "last name"},
 		{u.Email, "email address"},
 	}
-	var pw []rune
+	pw := []rune(pyLower(password))
 	for _, a := range attrs {
 		if a.value == "" {
 			continue
-		}
-		if pw == nil {
-			pw = []rune(pyLower(password))
 		}
 		value := pyLower(a.value)
 		for _, part := range append(splitNonWord(value), value) {

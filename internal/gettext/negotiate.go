@@ -59,9 +59,6 @@ func (s *Set) variant(code string) (int, bool) {
 		}
 		code = code[:i]
 	}
-	if code == "" {
-		return 0, false
-	}
 	var lower [maxHeader]byte
 	l := lowerASCII(&lower, code)
 	if !validCode(l) {
