@@ -48,18 +48,8 @@ func DefaultWorkers() int {
 // gives one client key at most perClient places, running or waiting (0
 // means 1), and gives up on a wait after timeout (0 means 2 s).
 func NewGate(workers, queue, perClient int, timeout time.Duration) *Gate {
-	if workers <= 0 {
-		workers = DefaultWorkers()
-	}
-	if queue <= 0 {
-		queue = 8 * workers
-	}
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	if perClient <= 0 {
-		perClient = 1
-	}
+	workers = positiveOr(workers, DefaultWorkers())
+	queue, perClient, timeout = positiveOr(queue, 8*workers), positiveOr(perClient, 1), positiveOr(timeout, 2*time.Second)
 	return &Gate{slots: make(chan struct{}, workers), queue: int64(queue), timeout: timeout,
 		perClient: perClient, clients: map[string]*share{}}
 }

@@ -126,6 +126,14 @@ func parseDecimal(s string, max uint64) (uint64, bool) {
 	return n, err == nil && n <= max
 }
 
+// positiveOr returns v, or def when v is zero or less.
+func positiveOr[T ~int | ~int64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
 // equalBase64 reports, in constant time for a given stored length, whether
 // the standard base64 of dk is stored (Django compares the re-encoded
 // string, so a non-canonical stored value never matches).

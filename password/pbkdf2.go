@@ -94,12 +94,7 @@ func (h PBKDF2SHA1) MustUpdate(encoded string) bool {
 func (h PBKDF2SHA1) pbkdf2() (*pbkdf2Variant, int) { return pbkdf2SHA1, pbkdf2Iterations(h.Iterations) }
 func (h PBKDF2SHA1) dummy() string                 { return pbkdf2SHA1.dummy(pbkdf2Iterations(h.Iterations)) }
 
-func pbkdf2Iterations(n int) int {
-	if n <= 0 {
-		return DefaultPBKDF2Iterations
-	}
-	return n
-}
+func pbkdf2Iterations(n int) int { return positiveOr(n, DefaultPBKDF2Iterations) }
 
 // pbkdf2Hasher is implemented by the PBKDF2 hashers, so that Set can pad a
 // low iteration count up to the preferred one within a single run.
